@@ -1,0 +1,62 @@
+"""The first public surface other stages build on: Screener, Verdict, screen_batch, holder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from offramp.screen import Screener, Verdict, screen_batch
+from offramp.screen.reload import ScreenerHolder
+
+DEMO = Path(__file__).parents[2] / "examples" / "terms" / "demo-terms.txt"
+
+
+def test_check_blocks_listed_term_and_phrase() -> None:
+    s = Screener.from_terms(["zorblax", "quillion vexmora"])
+    assert s.check("where to find ZORBLAX").blocked
+    assert s.check("quillion vexmora pictures").blocked
+    assert not s.check("quillion alone").blocked
+    assert not s.check("weather tomorrow").blocked
+
+
+def test_verdict_is_json_ready_and_never_holds_the_query() -> None:
+    s = Screener.from_terms(["zorblax"])
+    v = s.check("secret words zorblax")
+    assert isinstance(v, Verdict)
+    d = v.to_dict()
+    assert set(d) == {"blocked", "categories", "rules", "age", "list_version"}
+    assert "secret" not in json.dumps(d)
+    assert d["list_version"] == s.list_version
+
+
+def test_demo_list_loads() -> None:
+    s = Screener.from_file(DEMO)
+    assert s.check("plindrath oskette").blocked
+    assert not s.check("plindrath").blocked
+
+
+def test_batch_matches_check_for_every_input_kind() -> None:
+    s = Screener.from_terms(["zorblax"])
+    queries = ["zorblax", "nothing", "", "a zorblax b"]
+    expected = [s.check(q).blocked for q in queries]
+    for column in (queries, pl.Series(queries), pa.array(queries)):
+        out = screen_batch(s, column)
+        assert out.columns == ["blocked", "categories", "rules", "age"]
+        assert out["blocked"].to_list() == expected
+
+
+def test_holder_keeps_old_list_when_new_one_is_broken(tmp_path: Path) -> None:
+    path = tmp_path / "terms.txt"
+    path.write_text("zorblax\n", encoding="utf-8")
+    holder = ScreenerHolder(path)
+    first = holder.current
+    path.write_text("zorblax\n---\n", encoding="utf-8")
+    assert holder.reload() is False
+    assert holder.current is first
+    path.write_text("quillion\n", encoding="utf-8")
+    assert holder.reload_if_changed() is True
+    assert holder.current.check("quillion").blocked
+    assert holder.reload_if_changed() is False
