@@ -1,0 +1,74 @@
+"""create_app(settings): the one ASGI app that mounts intercept, survey and the shared plumbing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from offramp.config import Settings
+from offramp.intercept import routes as intercept_routes
+from offramp.survey import routes as survey_routes
+from offramp.web.errors import EXCEPTION_HANDLERS
+from offramp.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from offramp.web.services import Services, build_services
+
+log = logging.getLogger("offramp")
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+FLUSH_SECONDS = 5.0
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _flush(svc: Services) -> None:
+    try:
+        svc.counters.flush(svc.repository)
+    except Exception as exc:  # noqa: BLE001 - counts are kept and retried on the next flush
+        log.warning("counter flush failed, will retry: %s", type(exc).__name__)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    svc = services or build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async def flusher() -> None:
+            while True:
+                await asyncio.sleep(FLUSH_SECONDS)
+                await asyncio.to_thread(_flush, svc)
+
+        task = asyncio.create_task(flusher())
+        try:
+            yield
+        finally:
+            task.cancel()
+            # A graceful stop writes what is pending: counters survive restarts.
+            await asyncio.to_thread(_flush, svc)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            *intercept_routes.routes,
+            *survey_routes.routes,
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    return app

@@ -1,0 +1,73 @@
+"""`offramp serve`: the production server (uvicorn, access log off, no Server header)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import click
+import uvicorn
+from starlette.applications import Starlette
+
+from offramp.config import Settings, load_settings
+from offramp.logs import configure, log_config
+
+CONFIG_ENV = "OFFRAMP_CONFIG"
+
+
+def app_from_environment() -> Starlette:
+    """uvicorn factory for multi-worker runs: each worker reads the same config file."""
+    from offramp.app import create_app
+
+    config = os.environ.get(CONFIG_ENV)
+    settings = load_settings(Path(config) if config else None)
+    configure(settings.log_level)
+    return create_app(settings)
+
+
+def run_server(settings: Settings, config_path: Path | None, workers: int = 1) -> None:
+    from offramp.app import create_app
+
+    configure(settings.log_level)
+    common = dict(
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        log_config=log_config(settings.log_level),
+        proxy_headers=False,
+    )
+    if workers > 1:
+        if config_path is not None:
+            os.environ[CONFIG_ENV] = str(config_path.resolve())
+        uvicorn.run("offramp.serve:app_from_environment", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        return
+    app = create_app(settings)
+    holder = app.state.services.screener
+    if holder is not None and hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: holder.reload())
+    uvicorn.run(app, **common)  # type: ignore[arg-type]
+
+
+@click.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="TOML settings file (OFFRAMP_* variables override it).")
+@click.option("--host", default=None, help="Address to bind (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default from settings: 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes sharing one database.")
+def serve(config_path: Path | None, host: str | None, port: int | None, workers: int) -> None:
+    """Run the production server. There is no access log: requests are never written anywhere."""
+    settings = load_settings(config_path)
+    overrides = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    if overrides:
+        from dataclasses import replace
+
+        settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    run_server(settings, config_path, workers)

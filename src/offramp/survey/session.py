@@ -1,0 +1,62 @@
+"""A respondent's progress through one instrument, kept as an encrypted draft between pages.
+
+The state lives in the store encrypted under a key derived from the form's token (vault.drafts),
+so the server can continue a survey only while the respondent's own form presents that token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from offramp.store.repository import Repository
+from offramp.vault.drafts import BadToken, decrypt_draft, encrypt_draft, token_hash
+
+
+@dataclass
+class SurveyState:
+    instrument_id: str
+    version: int
+    language: str
+    arm: str
+    page: int = -1
+    """Index of the page the respondent is on (-1: consent)."""
+    answers: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    """Seconds since the epoch, only ever inside the encrypted draft; the record gets a duration."""
+    page_seconds: dict[str, int] = field(default_factory=dict)
+    shown_at: float = field(default_factory=time.time)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SurveyState:
+        return cls(**json.loads(data))
+
+
+def _context(instrument_id: str) -> bytes:
+    return f"offramp-draft:{instrument_id}".encode()
+
+
+def save_state(repository: Repository, token: str, state: SurveyState, ttl_days: int) -> None:
+    blob = encrypt_draft(token, state.to_bytes(), _context(state.instrument_id))
+    expires = dt.date.today() + dt.timedelta(days=ttl_days)
+    repository.save_draft(token_hash(token), state.instrument_id, expires, blob)
+
+
+def load_state(repository: Repository, token: str, instrument_id: str) -> SurveyState | None:
+    """The respondent's state, None when there is no (unexpired) draft; BadToken if tampered."""
+    blob = repository.load_draft(token_hash(token))
+    if blob is None:
+        return None
+    try:
+        state = SurveyState.from_bytes(decrypt_draft(token, blob, _context(instrument_id)))
+    except (ValueError, TypeError) as exc:
+        raise BadToken("draft does not open") from exc
+    if state.instrument_id != instrument_id:
+        raise BadToken("draft belongs to another instrument")
+    return state

@@ -1,0 +1,1 @@
+"""What every page shares: templates, security headers, body limits and error pages."""

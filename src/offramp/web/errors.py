@@ -1,0 +1,61 @@
+"""Generic error pages that leak nothing: JSON for API paths, a plain page otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from offramp.errors import StoreUnavailable
+from offramp.web.templating import render
+
+log = logging.getLogger("offramp.web")
+
+TITLES = {
+    400: "Bad request",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Request too large",
+    415: "Unsupported content type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": TITLES.get(status, "Error"), "detail": message}, status)
+    html = render("error.html", lang="en", title=TITLES.get(status, "Error"), message=message)
+    return HTMLResponse(html, status)
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "There is no page at this address."
+    return error_response(request, exc.status_code, detail)
+
+
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    # Logged without anything about the request: the path alone could carry a query.
+    log.warning("store unavailable: %s", exc)
+    return error_response(
+        request, 503, "We could not reach our database just now. Please try again in a minute."
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.error("internal error: %s", type(exc).__name__)
+    return error_response(request, 500, "Please try again later.")
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: http_exception,
+    StoreUnavailable: store_unavailable,
+    Exception: server_error,
+}
