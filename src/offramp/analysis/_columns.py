@@ -46,9 +46,7 @@ FREE_TEXT_MIN_DISTINCT: Final = 50
 """A text column with more distinct answers than this is treated as free text, not categories."""
 
 
-def require_columns(
-    data: pl.DataFrame, names: Sequence[str], *, role: str = "variable"
-) -> None:
+def require_columns(data: pl.DataFrame, names: Sequence[str], *, role: str = "variable") -> None:
     """Raise one InputError naming every missing column, with the closest existing names."""
     missing = [n for n in names if n not in data.columns]
     if missing:
@@ -56,7 +54,7 @@ def require_columns(
 
 
 def unknown_column_message(name: str, columns: Sequence[str], *, role: str = "variable") -> str:
-    """"unknown variable 'agee'; did you mean 'age'?" — difflib over the dataset's columns."""
+    """ "unknown variable 'agee'; did you mean 'age'?" — difflib over the dataset's columns."""
     close = difflib.get_close_matches(name, list(columns), n=3, cutoff=0.6)
     message = f"unknown {role} {name!r}: the dataset has no such column"
     if close:
@@ -72,19 +70,22 @@ def kind_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     """A String expression: valid, refused, dont_know, not_shown or unanswered, per row."""
     col = pl.col(name)
     if is_text(dtype):
-        text = col.cast(pl.String)
-        missing_as_kind = pl.when(col.is_null()).then(pl.lit(UNANSWERED))
-        for code, kind in KIND_OF_CODE.items():
-            missing_as_kind = missing_as_kind.when(text == str(code)).then(pl.lit(kind))
-        return missing_as_kind.otherwise(pl.lit(VALID))
+        by_text = {str(code): kind for code, kind in KIND_OF_CODE.items()}
+        kind_of_text = col.cast(pl.String).replace_strict(
+            by_text, default=VALID, return_dtype=pl.String
+        )
+        return pl.when(col.is_null()).then(pl.lit(UNANSWERED)).otherwise(kind_of_text)
     if dtype == pl.Boolean:
         return pl.when(col.is_null()).then(pl.lit(UNANSWERED)).otherwise(pl.lit(VALID))
     if dtype.is_numeric():
         number = col.cast(pl.Float64)
-        expr = pl.when(col.is_null() | number.is_nan()).then(pl.lit(UNANSWERED))
-        for code, kind in KIND_OF_CODE.items():
-            expr = expr.when(number == float(code)).then(pl.lit(kind))
-        return expr.otherwise(pl.lit(VALID))
+        by_number = {float(code): kind for code, kind in KIND_OF_CODE.items()}
+        kind_of_number = number.replace_strict(by_number, default=VALID, return_dtype=pl.String)
+        return (
+            pl.when(col.is_null() | number.is_nan())
+            .then(pl.lit(UNANSWERED))
+            .otherwise(kind_of_number)
+        )
     raise InputError(
         f"column {name!r} has type {dtype}, which offramp cannot tabulate; "
         "expected numbers, text or true/false"
@@ -146,6 +147,7 @@ def variable_label(labels: Labels | None, var: str) -> str | None:
 
 def sort_values(values: Sequence[object]) -> list[object]:
     """Numbers ascending, then text alphabetically: the order a codebook usually lists choices."""
+
     def key(v: object) -> tuple[int, float, str]:
         if isinstance(v, bool):
             return (0, float(v), "")

@@ -18,7 +18,7 @@ RESULTS_SCHEMA = "offramp.analysis.results/1"
 
 
 def json_safe(value: Any) -> Any:
-    """Plain JSON values: NaN and infinities become null (JSON has neither), numpy becomes Python."""
+    """Plain JSON values: NaN and infinities become null (JSON has neither); numpy -> Python."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -127,7 +127,7 @@ def mean_and_variance(y: FloatArray, domain: BoolArray, design: Design) -> tuple
     """The weighted mean of y over a domain and its linearised variance.
 
     The Hajek (ratio) mean sum(w d y)/sum(w d) has the influence values
-    z = w d (y - mean) / sum(w d); rows outside the domain keep z = 0 but still count as PSU members,
+    z = w d (y - mean) / sum(w d); rows outside the domain keep z = 0 but still count in their PSU,
     which is what makes the domain variance correct.
     """
     w = design.w(y.shape[0])
@@ -153,7 +153,7 @@ def z_value(level: float) -> float:
 
 
 def wilson(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion p observed on n (possibly effective, non-integer) cases."""
+    """Wilson score interval for a proportion p on n (possibly effective, non-integer) cases."""
     if not n > 0 or math.isnan(p):
         return math.nan, math.nan
     z = z_value(level)

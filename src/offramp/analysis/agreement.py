@@ -43,8 +43,13 @@ def _pair_table(
     pairs = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
     if not pairs:
         raise InputError("the two coders have no unit in common")
-    cats = list(categories) if categories is not None else sorted(
-        {x for p in pairs for x in p}, key=lambda v: (str(type(v)), v)  # type: ignore[arg-type,return-value]
+    cats = (
+        list(categories)
+        if categories is not None
+        else sorted(
+            {x for p in pairs for x in p},
+            key=lambda v: (str(type(v)), v),  # type: ignore[arg-type,return-value]
+        )
     )
     index = {c: i for i, c in enumerate(cats)}
     unknown = {x for p in pairs for x in p if x not in index}

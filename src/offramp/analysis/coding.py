@@ -145,20 +145,24 @@ def read_codings(path: str | Path, *, codes: Sequence[str], coders: Sequence[str
             raise InputError(f"missing column(s) {sorted(missing)}", file=str(p), line=1)
         for row in reader:
             line = reader.line_num
-            unit, coder, code = (row["unit"] or "").strip(), (row["coder"] or "").strip(), (
-                row["code"] or ""
-            ).strip()
+            unit, coder, code = (
+                (row["unit"] or "").strip(),
+                (row["coder"] or "").strip(),
+                (row["code"] or "").strip(),
+            )
             if not unit or not coder:
                 raise InputError("every coding needs a unit and a coder", file=str(p), line=line)
             if coder not in known_coders:
                 raise InputError(
                     f"coder {coder!r} is not listed in the project's coders {sorted(known_coders)}",
-                    file=str(p), line=line,
+                    file=str(p),
+                    line=line,
                 )
             if code and code not in known_codes:
                 raise InputError(
                     f"code {code!r} is not in the codebook {sorted(known_codes)}",
-                    file=str(p), line=line,
+                    file=str(p),
+                    line=line,
                 )
             out.append(Coding(unit, coder, code or None, line))
     return out
@@ -215,33 +219,40 @@ def coding_agreement(project: CodingProject, *, title: str | None = None) -> Agr
     for code in project.codes:
         matrix: list[list[object]] = []
         for coder in coders:
-            matrix.append([
-                (1 if code.code in applied[u][coder] else 0) if coder in applied[u] else None
-                for u in shared
-            ])
-        pairs = [
-            [row[i] for row in matrix if row[i] is not None] for i in range(len(shared))
-        ]
+            matrix.append(
+                [
+                    (1 if code.code in applied[u][coder] else 0) if coder in applied[u] else None
+                    for u in shared
+                ]
+            )
+        pairs = [[row[i] for row in matrix if row[i] is not None] for i in range(len(shared))]
         agree = sum(1 for p in pairs if len(p) >= 2 and len(set(p)) == 1)
         pairable = sum(1 for p in pairs if len(p) >= 2)
         kappa = lo = hi = None
         if len(coders) == 2:
-            both = [(a, b) for a, b in zip(matrix[0], matrix[1], strict=True)
-                    if a is not None and b is not None]
+            both = [
+                (a, b)
+                for a, b in zip(matrix[0], matrix[1], strict=True)
+                if a is not None and b is not None
+            ]
             if both:
                 k = cohen_kappa([a for a, _ in both], [b for _, b in both], categories=[0, 1])
                 kappa, lo, hi = k.kappa, k.ci_low, k.ci_high
-        rows.append({
-            "code": code.code,
-            "label": code.label,
-            "n_units": pairable,
-            "n_applied": sum(1 for u in shared if any(code.code in s for s in applied[u].values())),
-            "percent_agreement": 100 * agree / pairable if pairable else None,
-            "cohen_kappa": kappa,
-            "kappa_ci_low": lo,
-            "kappa_ci_high": hi,
-            "krippendorff_alpha": krippendorff_alpha(matrix, "nominal"),
-        })
+        rows.append(
+            {
+                "code": code.code,
+                "label": code.label,
+                "n_units": pairable,
+                "n_applied": sum(
+                    1 for u in shared if any(code.code in s for s in applied[u].values())
+                ),
+                "percent_agreement": 100 * agree / pairable if pairable else None,
+                "cohen_kappa": kappa,
+                "kappa_ci_low": lo,
+                "kappa_ci_high": hi,
+                "krippendorff_alpha": krippendorff_alpha(matrix, "nominal"),
+            }
+        )
     overall = None
     if project.exclusive:
         matrix = []
@@ -253,16 +264,24 @@ def coding_agreement(project: CodingProject, *, title: str | None = None) -> Agr
             matrix.append(row)
         overall = krippendorff_alpha(matrix, "nominal")
     schema = {
-        "code": pl.String, "label": pl.String, "n_units": pl.Int64, "n_applied": pl.Int64,
-        "percent_agreement": pl.Float64, "cohen_kappa": pl.Float64, "kappa_ci_low": pl.Float64,
-        "kappa_ci_high": pl.Float64, "krippendorff_alpha": pl.Float64,
+        "code": pl.String,
+        "label": pl.String,
+        "n_units": pl.Int64,
+        "n_applied": pl.Int64,
+        "percent_agreement": pl.Float64,
+        "cohen_kappa": pl.Float64,
+        "kappa_ci_low": pl.Float64,
+        "kappa_ci_high": pl.Float64,
+        "krippendorff_alpha": pl.Float64,
     }
     return AgreementResult(
         table=pl.DataFrame(rows, schema=schema, orient="row"),
         variables=[project.question],
         n=len(shared),
         title=title or f"Coder agreement on {project.question}",
-        notes=[] if len(coders) == 2 else ["Cohen's kappa is for two coders; see Krippendorff's alpha"],
+        notes=[]
+        if len(coders) == 2
+        else ["Cohen's kappa is for two coders; see Krippendorff's alpha"],
         coders=list(coders),
         n_double_coded=len(shared),
         overall_alpha=overall,
@@ -287,4 +306,6 @@ def coded_dataset(project: CodingProject, *, rule: str = "any") -> pl.DataFrame:
             votes = sum(1 for s in by.values() if code.code in s)
             hit = votes > 0 if rule == "any" else votes * 2 > len(by)
             records[prefix + code.code].append(int(hit))
-    return pl.DataFrame(records, schema={k: pl.String if k == "unit" else pl.Int64 for k in records})
+    return pl.DataFrame(
+        records, schema={k: pl.String if k == "unit" else pl.Int64 for k in records}
+    )

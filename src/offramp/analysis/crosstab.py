@@ -91,7 +91,9 @@ class CrosstabResult(Result):
         return self.table.pivot(on="col", index="row", values=values, sort_columns=False)
 
 
-def cramers_v_ci(chi2: float, n: float, dof: int, k: int, level: float = 0.95) -> tuple[float, float]:
+def cramers_v_ci(
+    chi2: float, n: float, dof: int, k: int, level: float = 0.95
+) -> tuple[float, float]:
     """Confidence interval for Cramér's V by inverting the noncentral chi-square in its
     noncentrality lambda; V = sqrt(lambda / (n (k - 1))) with k = min(rows, cols)."""
     if not (n > 0 and dof > 0 and k > 1) or not math.isfinite(chi2):
@@ -212,7 +214,8 @@ def crosstab(
             notes.append("Fisher's exact test uses the unweighted counts")
     if small:
         notes.append(
-            f"small expected counts (minimum {min_expected:.2f}; {100 * share_small:.0f}% below 5): "
+            f"small expected counts (minimum {min_expected:.2f}; "
+            f"{100 * share_small:.0f}% below 5): "
             f"p-value from Fisher's exact test"
         )
     k = min(shape)
@@ -229,19 +232,21 @@ def crosstab(
     records: list[dict[str, Any]] = []
     for i, rv in enumerate(row_vals):
         for j, cv in enumerate(col_vals):
-            records.append({
-                "row": rv,
-                "row_label": cols.value_label(labels, row, rv),
-                "col": cv,
-                "col_label": cols.value_label(labels, col, cv),
-                "n": int(counts[i, j]),
-                "count": float(wcounts[i, j]),
-                "row_percent": float(row_pct[i, j]),
-                "col_percent": float(col_pct[i, j]),
-                "total_percent": float(100 * wcounts[i, j] / total),
-                "expected": float(expected[i, j]),
-                "adj_residual": float(resid[i, j]),
-            })
+            records.append(
+                {
+                    "row": rv,
+                    "row_label": cols.value_label(labels, row, rv),
+                    "col": cv,
+                    "col_label": cols.value_label(labels, col, cv),
+                    "n": int(counts[i, j]),
+                    "count": float(wcounts[i, j]),
+                    "row_percent": float(row_pct[i, j]),
+                    "col_percent": float(col_pct[i, j]),
+                    "total_percent": float(100 * wcounts[i, j] / total),
+                    "expected": float(expected[i, j]),
+                    "adj_residual": float(resid[i, j]),
+                }
+            )
     table = pl.DataFrame(records, schema=_SCHEMA, orient="row")
     row_n = counts.sum(axis=1).astype(np.int64)
     col_n = counts.sum(axis=0).astype(np.int64)
@@ -253,7 +258,9 @@ def crosstab(
         suppressed = int(mask.sum())
         table = apply_mask(table, mask, _VALUE_COLUMNS)
         if suppressed:
-            notes.append(f"{suppressed} cell(s) based on fewer than {min_cell} respondents suppressed")
+            notes.append(
+                f"{suppressed} cell(s) based on fewer than {min_cell} respondents suppressed"
+            )
     else:
         table = table.with_columns(pl.lit(False).alias("suppressed"))
     for kind_name, count in excluded.items():
@@ -340,5 +347,11 @@ _SCHEMA: dict[str, Any] = {
     "adj_residual": pl.Float64,
 }
 _VALUE_COLUMNS = [
-    "n", "count", "row_percent", "col_percent", "total_percent", "expected", "adj_residual",
+    "n",
+    "count",
+    "row_percent",
+    "col_percent",
+    "total_percent",
+    "expected",
+    "adj_residual",
 ]

@@ -166,7 +166,7 @@ def frequencies(
     values = cols.category_values(data, var)
     value_keys = [cols.value_key(v) for v in values]
     if labels and var in labels:  # choices nobody picked are information too
-        for key in (labels[var].get("values") or {}):
+        for key in labels[var].get("values") or {}:
             key = str(key)
             if key not in value_keys and key not in _CODE_OF_KIND.values():
                 value_keys.append(key)
@@ -177,21 +177,30 @@ def frequencies(
         n = int(hit.sum())
         count = float(w[hit].sum())
         lo, hi, deff = _proportion_ci(
-            hit.astype(np.float64), valid, design, count, w_valid if design.weighted else n_valid,
-            n_valid, kish_n, design_effect, level,
+            hit.astype(np.float64),
+            valid,
+            design,
+            count,
+            w_valid if design.weighted else n_valid,
+            n_valid,
+            kish_n,
+            design_effect,
+            level,
         )
-        rows.append({
-            "value": key,
-            "label": cols.value_label(labels, var, key),
-            "kind": cols.VALID,
-            "n": n,
-            "count": count,
-            "percent": 100 * count / w_shown if w_shown else math.nan,
-            "valid_percent": 100 * count / w_valid if w_valid else math.nan,
-            "ci_low": 100 * lo,
-            "ci_high": 100 * hi,
-            "deff": deff,
-        })
+        rows.append(
+            {
+                "value": key,
+                "label": cols.value_label(labels, var, key),
+                "kind": cols.VALID,
+                "n": n,
+                "count": count,
+                "percent": 100 * count / w_shown if w_shown else math.nan,
+                "valid_percent": 100 * count / w_valid if w_valid else math.nan,
+                "ci_low": 100 * lo,
+                "ci_high": 100 * hi,
+                "deff": deff,
+            }
+        )
     for missing in _MISSING_ROWS:
         hit = kind == missing
         n = int(hit.sum())
@@ -199,18 +208,20 @@ def frequencies(
             continue
         count = float(w[hit].sum())
         code = _CODE_OF_KIND.get(missing)
-        rows.append({
-            "value": code,
-            "label": cols.value_label(labels, var, code) if code else None,
-            "kind": missing,
-            "n": n,
-            "count": count,
-            "percent": 100 * count / w_shown if w_shown else math.nan,
-            "valid_percent": None,
-            "ci_low": None,
-            "ci_high": None,
-            "deff": None,
-        })
+        rows.append(
+            {
+                "value": code,
+                "label": cols.value_label(labels, var, code) if code else None,
+                "kind": missing,
+                "n": n,
+                "count": count,
+                "percent": 100 * count / w_shown if w_shown else math.nan,
+                "valid_percent": None,
+                "ci_low": None,
+                "ci_high": None,
+                "deff": None,
+            }
+        )
     for row in rows:
         if row["label"] is None and row["kind"] != cols.VALID:
             row["label"] = cols.KIND_LABELS[row["kind"]]
@@ -225,7 +236,9 @@ def frequencies(
         suppressed = int(mask.sum())
         table = apply_mask(table, mask, _FREQ_VALUE_COLUMNS)
         if suppressed:
-            notes.append(f"{suppressed} cell(s) based on fewer than {min_cell} respondents suppressed")
+            notes.append(
+                f"{suppressed} cell(s) based on fewer than {min_cell} respondents suppressed"
+            )
     else:
         table = table.with_columns(pl.lit(False).alias("suppressed"))
     n_not_shown = int((~shown).sum())
@@ -331,7 +344,7 @@ def multiple_response(
                 f"{int(np.flatnonzero(bad)[0]) + 1}; expected 0, 1 or a missing code"
             )
         selected[:, j] = (k == cols.VALID) & (vals == 1.0)
-    case = selected.any(axis=1)
+    case = np.asarray(selected.any(axis=1), dtype=bool)
     any_valid = (kind_matrix == cols.VALID).any(axis=1)
     row_kind = np.where(case, cols.VALID, "")
     # a row without selections takes the kind its columns agree on (the first non-valid one)
@@ -350,21 +363,30 @@ def multiple_response(
         count = float(w[hit].sum())
         choice = name[len(var) + 2 :] if name.startswith(f"{var}__") else name
         lo, hi, _ = _proportion_ci(
-            hit.astype(np.float64), case, design, count, w_cases if design.weighted else n_cases,
-            n_cases, kish_n, design_effect, level,
+            hit.astype(np.float64),
+            case,
+            design,
+            count,
+            w_cases if design.weighted else n_cases,
+            n_cases,
+            kish_n,
+            design_effect,
+            level,
         )
         label = cols.value_label(labels, var, choice) or cols.variable_label(labels, name)
-        rows.append({
-            "choice": choice,
-            "column": name,
-            "label": label,
-            "n": int(hit.sum()),
-            "count": count,
-            "percent_of_cases": 100 * count / w_cases if w_cases else math.nan,
-            "percent_of_responses": 100 * count / w_responses if w_responses else math.nan,
-            "ci_low": 100 * lo,
-            "ci_high": 100 * hi,
-        })
+        rows.append(
+            {
+                "choice": choice,
+                "column": name,
+                "label": label,
+                "n": int(hit.sum()),
+                "count": count,
+                "percent_of_cases": 100 * count / w_cases if w_cases else math.nan,
+                "percent_of_responses": 100 * count / w_responses if w_responses else math.nan,
+                "ci_low": 100 * lo,
+                "ci_high": 100 * hi,
+            }
+        )
     table = pl.DataFrame(rows, schema=_MR_SCHEMA, orient="row")
     notes: list[str] = []
     suppressed = 0
@@ -372,11 +394,14 @@ def multiple_response(
         mask = suppression_mask(table["n"].to_numpy().astype(np.int64), [], min_cell)
         suppressed = int(mask.sum())
         table = apply_mask(
-            table, mask,
+            table,
+            mask,
             ["n", "count", "percent_of_cases", "percent_of_responses", "ci_low", "ci_high"],
         )
         if suppressed:
-            notes.append(f"{suppressed} cell(s) based on fewer than {min_cell} respondents suppressed")
+            notes.append(
+                f"{suppressed} cell(s) based on fewer than {min_cell} respondents suppressed"
+            )
     else:
         table = table.with_columns(pl.lit(False).alias("suppressed"))
     if n_cases and min_cell and n_cases < min_cell:

@@ -106,7 +106,9 @@ def _predictor_matrix(
             keys = np.array([cols.value_key(v) for v in series.to_list()], dtype=object)
             levels = [cols.value_key(v) for v in cols.category_values(sub, var)]
             sizes[var] = {lv: int((keys == lv).sum()) for lv in levels}
-            ref = cols.value_key(reference[var]) if var in reference else levels[0] if levels else ""
+            ref = (
+                cols.value_key(reference[var]) if var in reference else levels[0] if levels else ""
+            )
             if ref not in levels:
                 raise InputError(
                     f"empty group: no respondent in the analysis has {var} = {ref!r}, so it "
@@ -179,7 +181,10 @@ def separation_direction(x: FloatArray, y: npt.NDArray[np.float64]) -> FloatArra
 
 
 def _separation_message(
-    sub: pl.DataFrame, outcome: str, design: _Design, y: npt.NDArray[np.float64],
+    sub: pl.DataFrame,
+    outcome: str,
+    design: _Design,
+    y: npt.NDArray[np.float64],
     direction: FloatArray,
 ) -> str:
     involved = [design.terms[j - 1] for j in range(1, len(direction)) if abs(direction[j]) > 1e-6]
@@ -226,8 +231,9 @@ def _outcome_binary(
             raise InputError(
                 f"logit outcome {outcome!r} has {len(values)} distinct answers "
                 f"({values[:6]}); name the event value (event=...) to model it against the rest"
-                if len(values) > 2 else
-                f"logit outcome {outcome!r} has only the value {values} among the {sub.height} "
+                if len(values) > 2
+                else f"logit outcome {outcome!r} has only the value {values} among the "
+                f"{sub.height} "
                 "respondents in the analysis: nothing to model"
             )
         event_key = "1" if set(values) == {"0", "1"} else "true" if "true" in values else values[1]
@@ -247,8 +253,12 @@ def _outcome_binary(
 
 
 def _prepare(
-    data: pl.DataFrame, outcome: str, predictors: Sequence[str], weights: str | None,
-    strata: str | None, cluster: str | None,
+    data: pl.DataFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    weights: str | None,
+    strata: str | None,
+    cluster: str | None,
 ) -> tuple[pl.DataFrame, npt.NDArray[np.bool_], Design, dict[str, int]]:
     if not predictors:
         raise InputError("a regression needs at least one predictor")
@@ -280,8 +290,12 @@ def _fit_quietly(fit: Any, what: str) -> Any:
         warnings.simplefilter("always")
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             result = fit()
-    trouble = [w for w in caught if issubclass(w.category, Warning)
-               and "converge" in str(w.message).lower() or "separation" in str(w.message).lower()]
+    trouble = [
+        w
+        for w in caught
+        if (issubclass(w.category, Warning) and "converge" in str(w.message).lower())
+        or "separation" in str(w.message).lower()
+    ]
     if trouble:
         raise InputError(
             f"{what} did not converge ({trouble[0].message}); estimates would be meaningless",
@@ -316,17 +330,19 @@ def _table(
         hi = est + z * se
     rows = []
     for i, term in enumerate(terms):
-        rows.append({
-            "term": term,
-            "estimate": float(est[i]),
-            "std_error": float(se[i]),
-            "ci_low": float(lo[i]),
-            "ci_high": float(hi[i]),
-            "p_value": float(p[i]),
-            "odds_ratio": math.exp(est[i]) if odds[i] else None,
-            "or_ci_low": math.exp(lo[i]) if odds[i] else None,
-            "or_ci_high": math.exp(hi[i]) if odds[i] else None,
-        })
+        rows.append(
+            {
+                "term": term,
+                "estimate": float(est[i]),
+                "std_error": float(se[i]),
+                "ci_low": float(lo[i]),
+                "ci_high": float(hi[i]),
+                "p_value": float(p[i]),
+                "odds_ratio": math.exp(est[i]) if odds[i] else None,
+                "or_ci_low": math.exp(lo[i]) if odds[i] else None,
+                "or_ci_high": math.exp(hi[i]) if odds[i] else None,
+            }
+        )
     return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
 
 
@@ -505,8 +521,11 @@ def ologit(
         )
     if len(levels) < 2:
         raise InputError(f"ordinal outcome {outcome!r} has a single category: nothing to model")
-    y = np.fromiter(({lv: i for i, lv in enumerate(levels)}[k] for k in keys), dtype=np.int64,
-                    count=keys.shape[0])
+    y = np.fromiter(
+        ({lv: i for i, lv in enumerate(levels)}[k] for k in keys),
+        dtype=np.int64,
+        count=keys.shape[0],
+    )
     pm = _predictor_matrix(sub, predictors, categorical, reference)
     _check_rank(np.column_stack([np.ones(sub.height), pm.x]), ["const", *pm.terms])
     constant = _constant_level(pm, y, extremes_only=True)

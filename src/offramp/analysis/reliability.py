@@ -96,7 +96,9 @@ def omega_total(x: FloatArray) -> tuple[float, FloatArray, FloatArray]:
 
 
 def _matrix(
-    data: pl.DataFrame, items: Sequence[str], reverse: Sequence[str],
+    data: pl.DataFrame,
+    items: Sequence[str],
+    reverse: Sequence[str],
     scale: tuple[float, float] | None,
 ) -> tuple[FloatArray, npt.NDArray[np.bool_], dict[str, int]]:
     if len(items) < 2:
@@ -153,17 +155,21 @@ def reliability(
     total = x.sum(axis=1)
     for j, item in enumerate(items):
         rest = total - x[:, j]
-        rows.append({
-            "item": item,
-            "reversed": item in reverse,
-            "mean": float(x[:, j].mean()),
-            "sd": float(x[:, j].std(ddof=1)),
-            "item_total_r": float(np.corrcoef(x[:, j], rest)[0, 1]),
-            "alpha_if_deleted": cronbach_alpha(np.delete(x, j, axis=1)) if k > 2 else math.nan,
-            "loading": float(loadings[j]),
-            "uniqueness": float(unique[j]),
-        })
-    notes = [f"{c} respondent(s) excluded: {cols.KIND_LABELS[kd].lower()}" for kd, c in excluded.items()]
+        rows.append(
+            {
+                "item": item,
+                "reversed": item in reverse,
+                "mean": float(x[:, j].mean()),
+                "sd": float(x[:, j].std(ddof=1)),
+                "item_total_r": float(np.corrcoef(x[:, j], rest)[0, 1]),
+                "alpha_if_deleted": cronbach_alpha(np.delete(x, j, axis=1)) if k > 2 else math.nan,
+                "loading": float(loadings[j]),
+                "uniqueness": float(unique[j]),
+            }
+        )
+    notes = [
+        f"{c} respondent(s) excluded: {cols.KIND_LABELS[kd].lower()}" for kd, c in excluded.items()
+    ]
     if math.isnan(omega):
         notes.append("the one-factor model did not converge; omega is not reported")
     return ReliabilityResult(
@@ -190,7 +196,7 @@ def scale_score(
     scale: tuple[float, float] | None = None,
     name: str = "score",
 ) -> pl.Series:
-    """Mean item score per respondent (after reversing), null where any item lacks a valid answer."""
+    """Mean item score per respondent (after reversing); null where an item lacks a valid answer."""
     x, ok, _ = _matrix(data, items, reverse, scale)
     out = np.full(data.height, np.nan)
     out[ok] = x.mean(axis=1)

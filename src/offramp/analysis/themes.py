@@ -41,13 +41,123 @@ Embedder = Callable[[list[str]], Any]
 
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 STOP_WORDS = frozenset(
-    """about above after again against all also and any are because been before being below
-    between both but can could did does doing down during each few for from further had has have
-    having her here hers herself him himself his how into its itself just more most myself nor not
-    now off once only other our ours ourselves out over own same she should some such than that
-    the their theirs them themselves then there these they this those through too under until
-    very was were what when where which while who whom why will with would you your yours
-    yourself yourselves i'm it's don't didn't can't won't really get got one thing things""".split()
+    [
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "and",
+        "any",
+        "are",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "can",
+        "could",
+        "did",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "into",
+        "its",
+        "itself",
+        "just",
+        "more",
+        "most",
+        "myself",
+        "nor",
+        "not",
+        "now",
+        "off",
+        "once",
+        "only",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "too",
+        "under",
+        "until",
+        "very",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "i'm",
+        "it's",
+        "don't",
+        "didn't",
+        "can't",
+        "won't",
+        "really",
+        "get",
+        "got",
+        "one",
+        "thing",
+        "things",
+    ]
 )
 
 
@@ -185,7 +295,9 @@ def suggest_themes(
         raise InputError(f"themes need a free-text column; {var!r} is {data.schema[var]}")
     kind = cols.kinds(data, var)
     raw = data[var].cast(pl.String).to_list()
-    use = np.array([k == cols.VALID and bool(t and t.strip()) for k, t in zip(kind, raw, strict=True)])
+    use = np.array(
+        [k == cols.VALID and bool(t and t.strip()) for k, t in zip(kind, raw, strict=True)]
+    )
     texts = [t for t, u in zip(raw, use, strict=True) if u]
     if len(texts) < 4:
         raise InputError(f"only {len(texts)} non-empty answers in {var!r}; too few to cluster")
@@ -239,23 +351,28 @@ def suggest_themes(
         score = inside - outside
         top = [vocab[i] for i in np.argsort(-score)[:n_keywords] if score[i] > 0]
         size = int(members.sum())
-        rows.append({
-            "theme": renumber[old],
-            "size": size,
-            "percent": 100 * size / len(texts),
-            "keywords": ", ".join(top),
-        })
+        rows.append(
+            {
+                "theme": renumber[old],
+                "size": size,
+                "percent": 100 * size / len(texts),
+                "keywords": ", ".join(top),
+            }
+        )
     table = pl.DataFrame(
-        rows, schema={"theme": pl.Int64, "size": pl.Int64, "percent": pl.Float64,
-                      "keywords": pl.String}, orient="row",
+        rows,
+        schema={"theme": pl.Int64, "size": pl.Int64, "percent": pl.Float64, "keywords": pl.String},
+        orient="row",
     )
     suppressed = 0
     if min_cell:
         small = table["size"] < min_cell
         suppressed = int(small.sum())
         table = table.with_columns(pl.Series("suppressed", small.to_numpy())).with_columns(
-            [pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
-             for c in ("size", "percent", "keywords")]
+            [
+                pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("size", "percent", "keywords")
+            ]
         )
         if suppressed:
             notes.append(f"{suppressed} theme(s) with fewer than {min_cell} answers suppressed")

@@ -28,7 +28,9 @@ def _base(data: pl.DataFrame, base_weights: str | None) -> FloatArray:
     return design_from(data, base_weights).w(data.height).astype(np.float64)
 
 
-def _keys(data: pl.DataFrame, var: str, purpose: str) -> np.ndarray[tuple[int], np.dtype[np.object_]]:
+def _keys(
+    data: pl.DataFrame, var: str, purpose: str
+) -> np.ndarray[tuple[int], np.dtype[np.object_]]:
     cols.require_columns(data, [var], role=f"{purpose} variable")
     kind = cols.kinds(data, var)
     bad = kind != cols.VALID
@@ -141,7 +143,11 @@ def rake(
         first_sum = s if first_sum is None else first_sum
         keys.append(k)
         targets.append({c: v / s for c, v in target.items()})
-    grand = total if total is not None else (first_sum if first_sum and first_sum > 1.5 else float(data.height))
+    grand = (
+        total
+        if total is not None
+        else (first_sum if first_sum and first_sum > 1.5 else float(data.height))
+    )
     index = []
     for k, target in zip(keys, targets, strict=True):
         cats = list(target)
