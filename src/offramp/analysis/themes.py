@@ -213,10 +213,27 @@ def tfidf(
 
 
 def spherical_kmeans(
-    x: sparse.csr_matrix | FloatArray, k: int, *, seed: int = 0, max_iter: int = 100
+    x: sparse.csr_matrix | FloatArray,
+    k: int,
+    *,
+    seed: int = 0,
+    max_iter: int = 100,
+    n_init: int = 8,
 ) -> npt.NDArray[np.int64]:
-    """Cluster L2-normalised rows by cosine similarity; k-means++ seeding, fixed seed."""
+    """Cluster L2-normalised rows by cosine similarity: k-means++ seeding, ``n_init`` restarts
+    from one seeded generator, keeping the partition with the highest total similarity."""
     rng = np.random.default_rng(seed)
+    best_labels, best_score = _kmeans_once(x, k, rng, max_iter)
+    for _ in range(n_init - 1):
+        labels, score = _kmeans_once(x, k, rng, max_iter)
+        if score > best_score:
+            best_labels, best_score = labels, score
+    return best_labels
+
+
+def _kmeans_once(
+    x: sparse.csr_matrix | FloatArray, k: int, rng: np.random.Generator, max_iter: int
+) -> tuple[npt.NDArray[np.int64], float]:
     n = x.shape[0]
     dense_rows = x if isinstance(x, np.ndarray) else None
 
@@ -233,8 +250,8 @@ def spherical_kmeans(
         centres.append(row(pick))
     c = np.array(centres)
     labels = np.full(n, -1, dtype=np.int64)
+    sims = np.asarray(x @ c.T)
     for _ in range(max_iter):
-        sims = np.asarray(x @ c.T)
         new = sims.argmax(axis=1).astype(np.int64)
         if np.array_equal(new, labels):
             break
@@ -242,13 +259,13 @@ def spherical_kmeans(
         for j in range(k):
             members = labels == j
             if not members.any():  # reseed an empty cluster at the worst-fitting answer
-                far = int(np.argmin(sims.max(axis=1)))
-                c[j] = row(far)
+                c[j] = row(int(np.argmin(sims.max(axis=1))))
                 continue
             mean = np.asarray(x[members].mean(axis=0)).ravel()
             norm = np.linalg.norm(mean)
             c[j] = mean / norm if norm > 0 else mean
-    return labels
+        sims = np.asarray(x @ c.T)
+    return labels, float(sims[np.arange(n), labels].sum())
 
 
 def load_embedder() -> tuple[Embedder | None, str]:
