@@ -265,6 +265,17 @@ def test_answers_read_as_xpath_values() -> None:
     assert ev("${x}", {"x": -(10**400)}) == -INF
 
 
+def test_numeric_answers_of_other_types_read_as_numbers() -> None:
+    np = pytest.importorskip("numpy")
+    from decimal import Decimal
+    from fractions import Fraction
+
+    for answer in (np.float64(2.5), np.int64(2), Decimal("2.5"), Fraction(5, 2)):
+        value = ev("${x}", {"x": answer})
+        assert type(value) is float
+        assert ev("string(${x})", {"x": answer}) in ("2.5", "2")
+
+
 def test_any_mapping_of_answers_works() -> None:
     answers = types.MappingProxyType({"a": 2})
     assert ev("${a} * 2", answers) == 4.0

@@ -42,8 +42,10 @@ def from_answer(raw: object) -> Value:
         return raw
     if raw is None:
         return ""
-    if isinstance(raw, bool | float):
+    if isinstance(raw, bool):
         return raw
+    if isinstance(raw, float):
+        return float(raw)  # a float subclass (numpy.float64) becomes a plain float
     if isinstance(raw, int):
         try:
             return float(raw)
