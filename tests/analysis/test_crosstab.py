@@ -100,7 +100,12 @@ def test_weights_equal_to_one_change_nothing_and_unequal_weights_rescale() -> No
 
 
 def test_missing_codes_excluded_and_reported() -> None:
-    df = pl.DataFrame({"r": [1, 2] * 30 + [-97] * 3 + [1] * 2, "c": ["x", "y", "y"] * 20 + ["x"] * 3 + ["-99"] * 2})
+    df = pl.DataFrame(
+        {
+            "r": [1, 2] * 30 + [-97] * 3 + [1] * 2,
+            "c": ["x", "y", "y"] * 20 + ["x"] * 3 + ["-99"] * 2,
+        }
+    )
     res = crosstab(df, "r", "c", min_cell=None)
     assert res.n == 60
     assert any("prefer not to say" in n for n in res.notes)
@@ -122,7 +127,9 @@ def test_holm_and_bh_match_statsmodels() -> None:
     raw = np.array([r.p_value for r in results])
     for method, sm_name in (("holm", "holm"), ("bh", "fdr_bh")):
         adjusted = adjust_pvalues(results, method)
-        np.testing.assert_allclose([r.p_adjusted for r in adjusted], multipletests(raw, method=sm_name)[1])
+        np.testing.assert_allclose(
+            [r.p_adjusted for r in adjusted], multipletests(raw, method=sm_name)[1]
+        )
         assert [r.p_value for r in adjusted] == list(raw)
     # Holm by hand on three p-values: sorted p * (3, 2, 1), made monotone
     order = np.argsort(raw)
@@ -135,7 +142,9 @@ def test_holm_and_bh_match_statsmodels() -> None:
 
 
 def test_bad_input() -> None:
-    df = pl.DataFrame({"a": ["x", "y"] * 10, "b": ["p"] * 20, "t": [f"free answer {i}" for i in range(20)]})
+    df = pl.DataFrame(
+        {"a": ["x", "y"] * 10, "b": ["p"] * 20, "t": [f"free answer {i}" for i in range(20)]}
+    )
     with pytest.raises(InputError, match="at least two"):
         crosstab(df, "a", "b")
     with pytest.raises(InputError, match="did you mean 'a'"):

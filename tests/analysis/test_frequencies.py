@@ -49,7 +49,9 @@ def test_wilson_interval_matches_statsmodels() -> None:
 
 
 def test_labels_and_unpicked_choices() -> None:
-    labels = {"q": {"label": "Did you seek help?", "values": {"1": "Yes", "2": "No", "3": "Unsure"}}}
+    labels = {
+        "q": {"label": "Did you seek help?", "values": {"1": "Yes", "2": "No", "3": "Unsure"}}
+    }
     r = frequencies(_answers(), "q", labels=labels, min_cell=None)
     assert r.title == "Did you seek help?"
     rows = {row["value"]: row for row in r.table.iter_rows(named=True)}
@@ -124,9 +126,7 @@ def _q(w: np.ndarray, p: float) -> np.ndarray:
     return p * (0.6 + 0.3 * w) / (0.6 + 0.3 * WEIGHT_LEVELS.mean())
 
 
-@pytest.mark.parametrize(
-    ("p", "n", "weighted"), [(0.3, 200, False), (0.3, 300, True)]
-)
+@pytest.mark.parametrize(("p", "n", "weighted"), [(0.3, 200, False), (0.3, 300, True)])
 def test_interval_coverage_500_simulations(p: float, n: int, weighted: bool) -> None:
     rng = np.random.default_rng(20240601)
     # each respondent of weight w stands for w people, so the population share is E[w q(w)]/E[w]

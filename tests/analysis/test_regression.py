@@ -68,7 +68,9 @@ def test_weighted_logit_se_is_the_design_sandwich() -> None:
 
 
 def test_reference_level_and_event() -> None:
-    df = _data().with_columns(answer=pl.when(pl.col("y") == 1).then(pl.lit("yes")).otherwise(pl.lit("no")))
+    df = _data().with_columns(
+        answer=pl.when(pl.col("y") == 1).then(pl.lit("yes")).otherwise(pl.lit("no"))
+    )
     res = logit(df, "answer", ["x", "g"], event="yes", reference={"g": "west"})
     assert res.table["term"].to_list() == ["const", "x", "g[north]", "g[south]"]
     base = logit(df, "y", ["x", "g"])
@@ -138,7 +140,7 @@ def test_perfect_separation_is_an_error() -> None:
 
 def test_empty_group_and_degenerate_outcomes() -> None:
     df = _data()
-    with pytest.raises(InputError, match="empty group: no respondent .* g = 'east'"):
+    with pytest.raises(InputError, match=r"empty group: no respondent .* g = 'east'"):
         logit(df, "y", ["x", "g"], reference={"g": "east"})
     with pytest.raises(InputError, match="empty group: predictor 'g' takes only"):
         logit(df.filter(pl.col("g") == "north"), "y", ["x", "g"])

@@ -60,9 +60,14 @@ def test_alpha_equals_omega_when_tau_equivalent() -> None:
 def test_reverse_scoring_and_missing_codes() -> None:
     rng = np.random.default_rng(2)
     trait = rng.normal(size=200)
-    items = {f"i{j}": np.clip(np.round(3 + trait + rng.normal(size=200)), 1, 5).astype(int) for j in range(3)}
+    items = {
+        f"i{j}": np.clip(np.round(3 + trait + rng.normal(size=200)), 1, 5).astype(int)
+        for j in range(3)
+    }
     items["neg"] = 6 - items["i0"]
-    df = pl.DataFrame(items).with_columns(i1=pl.when(pl.int_range(pl.len()) < 4).then(-98).otherwise(pl.col("i1")))
+    df = pl.DataFrame(items).with_columns(
+        i1=pl.when(pl.int_range(pl.len()) < 4).then(-98).otherwise(pl.col("i1"))
+    )
     res = reliability(df, ["i0", "i1", "i2", "neg"], reverse=["neg"], scale=(1, 5))
     assert res.n == 196 and res.n_excluded == {"dont_know": 4}
     assert res.table.filter(pl.col("item") == "neg")["item_total_r"][0] > 0.5

@@ -13,11 +13,13 @@ from offramp.errors import InputError
 
 def _sample(n: int = 600, seed: int = 0) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
-    return pl.DataFrame({
-        "sex": rng.choice(["f", "m"], n, p=[0.35, 0.65]),
-        "age": rng.choice([1, 2, 3], n, p=[0.5, 0.3, 0.2]),
-        "d": rng.uniform(0.5, 2.0, n),
-    })
+    return pl.DataFrame(
+        {
+            "sex": rng.choice(["f", "m"], n, p=[0.35, 0.65]),
+            "age": rng.choice([1, 2, 3], n, p=[0.5, 0.3, 0.2]),
+            "d": rng.uniform(0.5, 2.0, n),
+        }
+    )
 
 
 MARGINS = {"sex": {"f": 0.5, "m": 0.5}, "age": {1: 0.3, 2: 0.3, 3: 0.4}}
@@ -64,8 +66,13 @@ def test_poststratify_cells() -> None:
     # within a cell the design weights keep their ratios
     f = out.filter(pl.col("sex") == "f")
     np.testing.assert_allclose(f["weight"] / f["d"], (f["weight"] / f["d"])[0])
-    pop = pl.DataFrame({"sex": ["f", "f", "f", "m", "m", "m"], "age": [1, 2, 3] * 2,
-                        "population": [10, 20, 30, 40, 50, 60]})
+    pop = pl.DataFrame(
+        {
+            "sex": ["f", "f", "f", "m", "m", "m"],
+            "age": [1, 2, 3] * 2,
+            "population": [10, 20, 30, 40, 50, 60],
+        }
+    )
     w2 = poststratify(df, ["sex", "age"], pop)
     assert w2.sum() == pytest.approx(210)
 
@@ -76,8 +83,10 @@ def test_weighting_errors() -> None:
         rake(df, {"sex": {"f": 1, "m": 1, "x": 1}})
     with pytest.raises(InputError, match="do not mention"):
         rake(df, {"sex": {"f": 1}})
-    missing = df.with_columns(sex=pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("-97")).otherwise(pl.col("sex")))
-    with pytest.raises(InputError, match="missing .refused. for 3"):
+    missing = df.with_columns(
+        sex=pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("-97")).otherwise(pl.col("sex"))
+    )
+    with pytest.raises(InputError, match=r"missing .refused. for 3"):
         rake(missing, {"sex": {"f": 1, "m": 1}})
     with pytest.raises(InputError, match="did not converge"):
         # contradictory margins on the same variable twice cannot both be met
