@@ -17,6 +17,8 @@ from starlette.staticfiles import StaticFiles
 
 from offramp.config import Settings
 from offramp.intercept import routes as intercept_routes
+from offramp.intercept.admin import admin_routes
+from offramp.intercept.limits import InflightLimitMiddleware
 from offramp.survey import routes as survey_routes
 from offramp.web.errors import EXCEPTION_HANDLERS
 from offramp.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -58,6 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     app = Starlette(
         routes=[
+            *admin_routes(settings, svc.repository),  # only on admin_host, when configured
             Route("/healthz", healthz),
             *intercept_routes.routes,
             *survey_routes.routes,
@@ -65,6 +68,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware),
+            Middleware(InflightLimitMiddleware, max_inflight=settings.max_inflight),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -33,6 +33,13 @@ class Settings:
     help_url: str = "https://example.org/help"
     links: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "info"
+    # Intercept (issue 4): message experiments, operator page, flood limit. See docs/experiments.md.
+    messages_dir: Path | None = None
+    arms: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    admin_token_hash: str = ""
+    admin_host: str = ""
+    admin_listen: str = "127.0.0.1:8001"
+    max_inflight: int = 1024
 
 
 _ENV_PREFIX = "OFFRAMP_"
@@ -75,6 +82,32 @@ def _as_paths(name: str, value: Any, base: Path) -> tuple[Path, ...]:
     if not isinstance(value, list):
         raise ConfigError(f"setting {name}: expected a list of file paths")
     return tuple(_as_path(name, v, base) for v in value)
+
+
+def _is_token_hash(value: str) -> bool:
+    prefix, _, digest = value.partition(":")
+    return prefix == "sha256" and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+
+
+def _as_arms(value: Any) -> dict[str, dict[str, float]]:
+    """``[arms."*"] control = 1`` tables; from the environment, the same as JSON text."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError('setting arms: expected JSON like {"*": {"control": 1}}') from None
+    if not isinstance(value, dict):
+        raise ConfigError("setting arms: expected tables of arm = weight per language")
+    arms: dict[str, dict[str, float]] = {}
+    for language, weights in value.items():
+        if not isinstance(weights, dict) or not all(
+            isinstance(w, int | float) and not isinstance(w, bool) for w in weights.values()
+        ):
+            raise ConfigError(f"setting arms.{language}: expected arm = weight (numbers)")
+        arms[str(language)] = {str(k): float(v) for k, v in weights.items()}
+    return arms
 
 
 def load_settings(
@@ -120,6 +153,19 @@ def _validate(raw: Mapping[str, Any], base: Path) -> Settings:
             values[key] = _as_path(key, value, base)
         elif key in ("instruments", "public_keys"):
             values[key] = _as_paths(key, value, base)
+        elif key == "messages_dir":
+            values[key] = _as_path(key, value, base)
+        elif key == "max_inflight":
+            values[key] = _as_int(key, value, minimum=1, maximum=1_000_000)
+        elif key == "arms":
+            values[key] = _as_arms(value)
+        elif key == "admin_token_hash":
+            if not isinstance(value, str) or (value and not _is_token_hash(value)):
+                raise ConfigError(
+                    "setting admin_token_hash: expected sha256:<64 hex digits>",
+                    hint="make one with `offramp experiment token`",
+                )
+            values[key] = value
         elif key == "log_level":
             if str(value).lower() not in _LOG_LEVELS:
                 raise ConfigError(f"setting log_level={value!r}: allowed {', '.join(_LOG_LEVELS)}")

@@ -1,39 +1,64 @@
-"""The page shown instead of results, counted redirects, the screening API and the demo engine."""
+"""The page shown instead of results, counted redirects, the screening API and the demo engine.
+
+Routes parse and answer; the work is in messages (texts), experiment (arms) and screen (verdicts).
+Nothing here reads the client's address, user agent, cookies or referrer, and no query text is
+ever logged or counted: counters hold (day, language, arm, event, link) only.
+"""
 
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from offramp.intercept.openapi import MAX_BATCH, MAX_QUERY_CHARS, openapi_document
+from offramp.screen import Verdict
 from offramp.web.i18n import choose_language
 from offramp.web.services import Services, services
 from offramp.web.templating import render
 
-MAX_QUERY_CHARS = 10_000
-MAX_BATCH = 10_000
+BUILTIN_LINKS = ("help", "survey", "leave")
+_JSON = "application/json"
 
 
-def _pick_arm(svc: Services) -> str:
-    return secrets.choice(svc.catalogue.variants())
+def _verdict_json(verdict: Verdict, cache: dict[Verdict, bytes] = {}) -> bytes:  # noqa: B006 - a deliberate process-wide memo: verdicts repeat (most are the one "clear" value)
+    """Serialised verdicts, memoised: the clear verdict is one object shared by all queries."""
+    data = cache.get(verdict)
+    if data is None:
+        data = json.dumps(verdict.to_dict(), separators=(",", ":")).encode()
+        if len(cache) < 100_000:
+            cache[verdict] = data
+    return data
 
 
 def render_interstitial(request: Request, svc: Services, status: int = 200) -> Response:
     """Assign an arm, count the impression, render. Nothing about the visitor is kept."""
-    available = sorted(svc.catalogue.languages)
-    language = choose_language(request, available, svc.settings.default_language)
-    arm = _pick_arm(svc)
+    catalogue = svc.catalogue
+    language = choose_language(request, catalogue.language_codes(), svc.settings.default_language)
+    asked_arm = request.query_params.get("arm")
+    # A language switch keeps the arm the visitor already saw; anything else is a fresh draw.
+    arm = asked_arm if asked_arm in svc.arms.arms(language) else svc.arms.assign(language)
     svc.counters.add(language=language, arm=arm, event="impression")
-    texts = svc.catalogue.messages(language, arm)
-    links = {"help": f"/go/help?arm={arm}&lang={language}"}
+    texts = catalogue.messages(language, arm)
+    suffix = f"?arm={arm}&lang={language}"
+    links = {"help": f"/go/help{suffix}", "leave": f"/go/leave{suffix}"}
     if svc.survey_link_target():
-        links["survey"] = f"/go/survey?arm={arm}&lang={language}"
-    html = render("intercept.html", lang=language, t=texts, links=links)
+        links["survey"] = f"/go/survey{suffix}"
+    others = [
+        (code, catalogue.languages[code].name, f"/intercept?lang={code}&arm={arm}",
+         catalogue.direction(code))
+        for code in catalogue.language_codes()
+        if code != language
+    ]
+    html = render(
+        "intercept.html", lang=language, direction=catalogue.direction(language), t=texts,
+        links=links, others=others,
+    )
     return HTMLResponse(html, status)
 
 
@@ -41,22 +66,32 @@ async def intercept_page(request: Request) -> Response:
     return render_interstitial(request, services(request))
 
 
+def _link_target(svc: Services, link: str, language: str, arm: str) -> str | None:
+    if link in svc.settings.links:
+        return svc.settings.links[link]
+    if link == "help":
+        return svc.settings.help_url
+    if link == "survey":
+        target = svc.survey_link_target()
+        return f"{target}?lang={language}&arm={arm}" if target else None
+    if link == "leave":
+        return "/"
+    return None
+
+
 async def go(request: Request) -> Response:
+    """Count one click and send the visitor on with a 303; nothing of this page travels along."""
     svc = services(request)
     link = request.path_params["link"]
-    arm = request.query_params.get("arm", "")
-    language = request.query_params.get("lang", svc.settings.default_language)
-    if arm not in svc.catalogue.variants():
-        arm = "unknown"
-    if language not in svc.catalogue.languages:
+    catalogue = svc.catalogue
+    language = request.query_params.get("lang", "")
+    if language not in catalogue.languages:
         language = svc.settings.default_language
-    if link == "help":
-        target = svc.settings.links.get("help", svc.settings.help_url)
-    elif link == "survey" and svc.survey_link_target():
-        target = f"{svc.survey_link_target()}?lang={language}&arm={arm}"
-    elif link in svc.settings.links:
-        target = svc.settings.links[link]
-    else:
+    arm = request.query_params.get("arm", "")
+    if arm not in catalogue.variants():
+        arm = "unknown"
+    target = _link_target(svc, link, language, arm)
+    if target is None:
         raise HTTPException(404, "There is no such link.")
     svc.counters.add(language=language, arm=arm, event="click", link=link)
     return RedirectResponse(target, status_code=303)
@@ -64,28 +99,46 @@ async def go(request: Request) -> Response:
 
 async def _json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    if content_type != _JSON:
         raise HTTPException(415, "Send the body as application/json.")
     try:
         return json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise HTTPException(400, "The body is not valid JSON.") from None
+    except RecursionError:
+        raise HTTPException(400, "The body is nested too deeply.") from None
 
 
-def _query_text(value: Any) -> str:
+def _query_text(value: Any, where: str = "query") -> str:
     if not isinstance(value, str):
-        raise HTTPException(422, "query must be a string.")
+        raise HTTPException(422, f"{where} must be a string.")
     if len(value) > MAX_QUERY_CHARS:
-        raise HTTPException(413, f"query is longer than {MAX_QUERY_CHARS} characters.")
+        raise HTTPException(413, f"{where} is longer than {MAX_QUERY_CHARS} characters.")
     return value
 
 
+def _language(svc: Services, body: dict[str, Any]) -> str | None:
+    if "lang" not in body:
+        return None
+    lang = body["lang"]
+    if not isinstance(lang, str) or lang not in svc.catalogue.languages:
+        known = ", ".join(svc.catalogue.language_codes())
+        raise HTTPException(422, f"lang must be one of: {known}.")
+    return lang
+
+
 async def api_screen(request: Request) -> Response:
+    svc = services(request)
     body = await _json_body(request)
     if not isinstance(body, dict) or "query" not in body:
         raise HTTPException(422, 'Send {"query": "..."}.')
-    verdict = services(request).current_screener().check(_query_text(body["query"]))
-    return JSONResponse(verdict.to_dict())
+    verdict = svc.current_screener().check(_query_text(body["query"]))
+    lang = _language(svc, body)
+    if lang is None:
+        return Response(_verdict_json(verdict), media_type=_JSON)
+    out = verdict.to_dict()
+    out["intercept"] = f"/intercept?lang={lang}" if verdict.blocked else None
+    return JSONResponse(out)
 
 
 async def api_screen_batch(request: Request) -> Response:
@@ -95,9 +148,33 @@ async def api_screen_batch(request: Request) -> Response:
     queries = body["queries"]
     if len(queries) > MAX_BATCH:
         raise HTTPException(413, f"at most {MAX_BATCH} queries per batch.")
+    for index, query in enumerate(queries):
+        _query_text(query, f"queries[{index}]")
+    check = services(request).current_screener().check
+    parts = b",".join([_verdict_json(check(q)) for q in queries])
+    return Response(b'{"verdicts":[' + parts + b"]}", media_type=_JSON)
+
+
+async def api_screen_auth(request: Request) -> Response:
+    """For nginx ``auth_request``: screen the original request's query parameter.
+
+    nginx sends the original URI in ``X-Original-URI`` and the parameter name in
+    ``X-Offramp-Param`` (default ``q``). 204 = let it through, 403 = show the interstitial.
+    """
+    uri = request.headers.get("x-original-uri")
+    if uri is None:
+        raise HTTPException(400, "Send the original request URI in X-Original-URI.")
+    if len(uri) > 4 * MAX_QUERY_CHARS:
+        raise HTTPException(413, "X-Original-URI is too long.")
+    param = request.headers.get("x-offramp-param", "q")
+    values = parse_qs(urlsplit(uri).query, keep_blank_values=True).get(param, [])
     screener = services(request).current_screener()
-    verdicts = [screener.check(_query_text(q)).to_dict() for q in queries]
-    return JSONResponse({"verdicts": verdicts})
+    blocked = any(screener.check(v[:MAX_QUERY_CHARS]).blocked for v in values)
+    return Response(status_code=403 if blocked else 204)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
 
 
 async def demo_search(request: Request) -> Response:
@@ -124,5 +201,7 @@ routes = [
     Route("/go/{link}", go),
     Route("/api/v1/screen", api_screen, methods=["POST"]),
     Route("/api/v1/screen/batch", api_screen_batch, methods=["POST"]),
+    Route("/api/v1/screen/auth", api_screen_auth, methods=["GET"]),
+    Route("/openapi.json", openapi),
     Route("/demo/search", demo_search),
 ]

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from offramp.config import Settings
 from offramp.errors import ConfigError
 from offramp.intercept.counters import CounterBuffer
+from offramp.intercept.experiment import Arms, build_arms
 from offramp.intercept.messages import Catalogue, load_catalogue
 from offramp.screen import Screener
 from offramp.screen.reload import ScreenerHolder
@@ -38,6 +39,11 @@ class Services:
     instruments: dict[str, PublishedInstrument]
     recipients: list[PublicKey]
     counters: CounterBuffer = field(default_factory=CounterBuffer)
+    arms: Arms = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Experiment arms are validated against the catalogue once, at start-up.
+        self.arms = build_arms(self.settings.arms, self.catalogue)
 
     def current_screener(self) -> Screener:
         if self.screener is None:
@@ -69,7 +75,11 @@ def build_services(settings: Settings) -> Services:
             instrument.id, instrument.source_hash(), instrument.to_json()
         )
         instruments[instrument.id] = PublishedInstrument(instrument, version)
-    catalogue = load_catalogue(default_language=settings.default_language)
+    catalogue = (
+        load_catalogue(settings.messages_dir, default_language=settings.default_language)
+        if settings.messages_dir is not None
+        else load_catalogue(default_language=settings.default_language)
+    )
     return Services(settings, repository, holder, catalogue, instruments, recipients)
 
 
