@@ -130,6 +130,25 @@ def value_key(value: object) -> str:
     return str(value)
 
 
+def keys_of(series: pl.Series) -> npt.NDArray[np.object_]:
+    """Every value of a column as its value_key string (None for null), vectorised.
+
+    Must agree with value_key: whole floats lose their ".0", booleans are "true"/"false"."""
+    dtype = series.dtype
+    s = series.to_frame("v")
+    if dtype == pl.Boolean:
+        expr = pl.when(pl.col("v")).then(pl.lit("true")).otherwise(pl.lit("false"))
+        expr = pl.when(pl.col("v").is_null()).then(None).otherwise(expr)
+    elif dtype.is_float():
+        v = pl.col("v")
+        whole = v.is_finite() & (v == v.floor())
+        expr = pl.when(whole).then(v.cast(pl.Int64).cast(pl.String)).otherwise(v.cast(pl.String))
+    else:
+        expr = pl.col("v").cast(pl.String)
+    out: npt.NDArray[np.object_] = s.select(expr.alias("k"))["k"].to_numpy().astype(object)
+    return out
+
+
 def value_label(labels: Labels | None, var: str, value: object) -> str | None:
     if not labels or var not in labels:
         return None
@@ -164,7 +183,8 @@ def check_not_free_text(data: pl.DataFrame, name: str, *, max_distinct: int | No
     if not is_text(dtype):
         return
     limit = FREE_TEXT_MIN_DISTINCT if max_distinct is None else max_distinct
-    valid = data.filter(kind_expr(name, dtype) == VALID)[name]
+    col = data.select(name)
+    valid = col.filter(kind_expr(name, dtype) == VALID)[name]
     distinct = valid.n_unique()
     if distinct > limit:
         raise InputError(
@@ -177,7 +197,8 @@ def check_not_free_text(data: pl.DataFrame, name: str, *, max_distinct: int | No
 
 def category_values(data: pl.DataFrame, name: str) -> list[object]:
     """Distinct substantive values of a column, in codebook order."""
-    valid = data.filter(kind_expr(name, data.schema[name]) == VALID)[name]
+    col = data.select(name)
+    valid = col.filter(kind_expr(name, data.schema[name]) == VALID)[name]
     if isinstance(valid.dtype, pl.Categorical | pl.Enum):
         valid = valid.cast(pl.String)
     return sort_values(valid.unique().to_list())

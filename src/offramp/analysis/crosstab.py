@@ -153,7 +153,7 @@ def crosstab(
     design = design_from(data, weights)
     ok = cols.valid_mask(data, [row, col])
     excluded = cols.exclusion_counts(data, [row, col])
-    sub = data.filter(pl.Series(ok))
+    sub = data.select(row, col).filter(pl.Series(ok))
     w = design.w(data.height)[ok]
     row_vals = [cols.value_key(v) for v in cols.category_values(sub, row)]
     col_vals = [cols.value_key(v) for v in cols.category_values(sub, col)]
@@ -301,12 +301,9 @@ def crosstab(
 
 def _index(sub: pl.DataFrame, name: str, values: Sequence[str]) -> npt.NDArray[np.int64]:
     lookup = {v: i for i, v in enumerate(values)}
-    series = sub[name]
-    if isinstance(series.dtype, pl.Categorical | pl.Enum):
-        series = series.cast(pl.String)
-    return np.fromiter(
-        (lookup[cols.value_key(v)] for v in series.to_list()), dtype=np.int64, count=sub.height
-    )
+    keys = pl.Series(cols.keys_of(sub[name]), dtype=pl.String)
+    out: npt.NDArray[np.int64] = keys.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    return out
 
 
 def _title(labels: cols.Labels | None, row: str, col: str) -> str:

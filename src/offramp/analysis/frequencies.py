@@ -162,7 +162,7 @@ def frequencies(
     series = data[var]
     if isinstance(series.dtype, pl.Categorical | pl.Enum):
         series = series.cast(pl.String)
-    keys = np.array([cols.value_key(v) for v in series.to_list()], dtype=object)
+    keys = cols.keys_of(series)
     values = cols.category_values(data, var)
     value_keys = [cols.value_key(v) for v in values]
     if labels and var in labels:  # choices nobody picked are information too

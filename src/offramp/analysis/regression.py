@@ -103,7 +103,7 @@ def _predictor_matrix(
             series = sub[var]
             if isinstance(dtype, pl.Categorical | pl.Enum):
                 series = series.cast(pl.String)
-            keys = np.array([cols.value_key(v) for v in series.to_list()], dtype=object)
+            keys = cols.keys_of(series)
             levels = [cols.value_key(v) for v in cols.category_values(sub, var)]
             sizes[var] = {lv: int((keys == lv).sum()) for lv in levels}
             ref = (
@@ -224,7 +224,7 @@ def _outcome_binary(
     series = sub[outcome]
     if isinstance(series.dtype, pl.Categorical | pl.Enum):
         series = series.cast(pl.String)
-    keys = np.array([cols.value_key(v) for v in series.to_list()], dtype=object)
+    keys = cols.keys_of(series)
     values = [cols.value_key(v) for v in cols.category_values(sub, outcome)]
     if event is None:
         if len(values) != 2:
@@ -275,7 +275,7 @@ def _prepare(
     if design.weights is not None:
         ok &= design.weights > 0
     excluded = cols.exclusion_counts(data, names)
-    sub = data.filter(pl.Series(ok))
+    sub = data.select(names).filter(pl.Series(ok))
     if sub.height == 0:
         raise InputError(
             f"no respondent has valid answers to all of {names}; nothing to fit",
@@ -506,7 +506,7 @@ def ologit(
     series = sub[outcome]
     if isinstance(series.dtype, pl.Categorical | pl.Enum):
         series = series.cast(pl.String)
-    keys = np.array([cols.value_key(v) for v in series.to_list()], dtype=object)
+    keys = cols.keys_of(series)
     present = [cols.value_key(v) for v in cols.category_values(sub, outcome)]
     levels = [cols.value_key(v) for v in order] if order is not None else present
     unknown = sorted(set(present) - set(levels))

@@ -115,7 +115,7 @@ def _matrix(
             )
     ok = cols.valid_mask(data, items)
     excluded = cols.exclusion_counts(data, items)
-    x = data.filter(pl.Series(ok)).select([pl.col(i).cast(pl.Float64) for i in items]).to_numpy()
+    x = data.select([pl.col(i).cast(pl.Float64) for i in items]).filter(pl.Series(ok)).to_numpy()
     if x.shape[0] < 3:
         raise InputError(
             f"only {x.shape[0]} respondent(s) answered all of {list(items)}; reliability needs more"

@@ -43,7 +43,7 @@ def _keys(
     series = data[var]
     if isinstance(series.dtype, pl.Categorical | pl.Enum):
         series = series.cast(pl.String)
-    return np.array([cols.value_key(v) for v in series.to_list()], dtype=object)
+    return cols.keys_of(series)
 
 
 def _normalise(margin: Margin, var: str, total: float | None) -> tuple[dict[str, float], float]:
