@@ -86,7 +86,11 @@ def experiment_report(config_path: Path | None, db: str | None, link: str, lang:
     from offramp.store import Repository, make_engine
 
     settings = _settings(config_path, db)
-    rows = Repository(make_engine(settings.database_url)).read_counts()
+    engine = make_engine(settings.database_url)
+    try:
+        rows = Repository(engine).read_counts()
+    finally:
+        engine.dispose()
     languages: list[str | None] = [lang] if lang else [None, *sorted({r.language for r in rows})]
     reports = [
         build_report(rows, link=link, language=language,
