@@ -16,7 +16,8 @@ REFUSED: Final = -97
 DONT_KNOW: Final = -98
 """The respondent chose "don't know"."""
 NOT_SHOWN: Final = -99
-"""The question was not shown: its relevance condition was false (skip logic) or the page was never reached."""
+"""The question was not shown: its relevance condition was false (skip logic), the page was
+never reached, or the respondent's instrument version did not have it."""
 
 MISSING_CODES: Final[dict[str, int]] = {
     "refused": REFUSED,

@@ -1,13 +1,14 @@
 """Opening the store's sealed records offline, with the researchers' private keys.
 
-Records that fail to open are counted with their reason and reported, never silently dropped.
+Records that fail to open are counted with their reason and reported, never silently dropped:
+the CLI prints every reason with its count and exits non-zero when any record failed.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ from nacl.public import PrivateKey
 from offramp.errors import IntegrityError
 from offramp.store.repository import Repository, StoredResponse
 from offramp.vault.sealing import SealContext, open_sealed
+
+NOT_JSON = "record opened but its content is not valid JSON"
+NOT_A_RESPONSE = "record opened but its content is not a survey response"
+SEALED_TO_OTHERS = "record is sealed to none of the given keys"
 
 
 @dataclass(frozen=True)
@@ -28,12 +33,21 @@ class OpenedResponse:
 
 @dataclass
 class OpenReport:
+    """What happened to every record: opened, or failed with a reason; plus data warnings."""
+
     opened: int = 0
     failures: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)
+    """Records that opened but hold something odd (e.g. a value outside its choice list)."""
 
     @property
     def failed(self) -> int:
         return sum(self.failures.values())
+
+    def merge(self, other: OpenReport) -> None:
+        self.opened += other.opened
+        self.failures.update(other.failures)
+        self.warnings.update(other.warnings)
 
 
 def context_of(stored: StoredResponse) -> SealContext:
@@ -47,25 +61,54 @@ def context_of(stored: StoredResponse) -> SealContext:
     )
 
 
+def parse_payload(stored: StoredResponse, plain: bytes) -> OpenedResponse:
+    """The decrypted JSON as an OpenedResponse; ValueError(reason) when it is not one."""
+    try:
+        payload = json.loads(plain)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(NOT_JSON) from None
+    if not isinstance(payload, dict):
+        raise ValueError(NOT_A_RESPONSE)
+    answers = payload.get("answers", {})
+    shown = payload.get("shown", [])
+    page_seconds = payload.get("page_seconds", {})
+    if not (
+        isinstance(answers, dict) and isinstance(shown, list) and isinstance(page_seconds, dict)
+    ):
+        raise ValueError(NOT_A_RESPONSE)
+    return OpenedResponse(stored, answers, shown, page_seconds)
+
+
+def open_one(
+    stored: StoredResponse, private_keys: Sequence[PrivateKey], report: OpenReport
+) -> OpenedResponse | None:
+    try:
+        plain = open_sealed(stored.sealed, context_of(stored), private_keys)
+        response = parse_payload(stored, plain)
+    except IntegrityError as exc:
+        report.failures[exc.message] += 1
+        return None
+    except ValueError as exc:
+        report.failures[str(exc)] += 1
+        return None
+    report.opened += 1
+    return response
+
+
+def open_stored(
+    stored: Iterable[StoredResponse], private_keys: Sequence[PrivateKey], report: OpenReport
+) -> Iterator[OpenedResponse]:
+    for record in stored:
+        response = open_one(record, private_keys, report)
+        if response is not None:
+            yield response
+
+
 def open_responses(
     repository: Repository,
     private_keys: Sequence[PrivateKey],
     report: OpenReport,
     instrument_id: str | None = None,
 ) -> Iterator[OpenedResponse]:
-    for stored in repository.iter_responses(instrument_id):
-        try:
-            payload = json.loads(open_sealed(stored.sealed, context_of(stored), private_keys))
-        except IntegrityError as exc:
-            report.failures[exc.message] += 1
-            continue
-        except (ValueError, UnicodeDecodeError):
-            report.failures["record opened but its content is not valid JSON"] += 1
-            continue
-        report.opened += 1
-        yield OpenedResponse(
-            stored,
-            dict(payload.get("answers", {})),
-            list(payload.get("shown", [])),
-            dict(payload.get("page_seconds", {})),
-        )
+    """Every record of the store that opens, in storage order; failures go to `report`."""
+    return open_stored(repository.iter_responses(instrument_id), private_keys, report)

@@ -1,0 +1,186 @@
+"""The export pipeline: open the sealed records offline, build the dataset, write every format.
+
+Kept apart from the CLI so scripts and tests can call `run_export` directly. Opening is the
+slow step (one X25519 operation and one JSON parse per record), so with jobs > 1 batches of
+records are opened and built in worker processes, each given the private keys at start-up;
+everything else runs once over the whole dataset (the quality flags need all respondents).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from nacl.public import PrivateKey
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from offramp.data.codebook import build_codebook, write_codebook
+from offramp.data.dataset import DatasetBuilder, InstrumentKey
+from offramp.data.decrypt import SEALED_TO_OTHERS, OpenReport, open_stored
+from offramp.data.formats import WRITERS
+from offramp.data.quality import QualitySettings
+from offramp.errors import InputError, IntegrityError, KeyFileError, StoreUnavailable
+from offramp.store import Repository, StoredResponse, make_engine, upgrade
+from offramp.store.db import normalise_url
+from offramp.survey.instrument import Instrument
+from offramp.vault.keys import fingerprint, load_private_key
+
+BATCH = 2000
+
+
+@dataclass
+class ExportResult:
+    written: list[Path] = field(default_factory=list)
+    report: OpenReport = field(default_factory=OpenReport)
+    codebook: dict[str, Any] = field(default_factory=dict)
+    data: pl.DataFrame | None = None
+
+
+def open_repository(db: str) -> Repository:
+    """The store at `db`, refusing to create an empty SQLite file for a mistyped path."""
+    url = normalise_url(db)
+    if url.drivername == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(str(url.database)).exists():
+        raise InputError("no such database file", file=str(url.database),
+                         hint="give the sqlite:/// URL of the server's database (or a copy)")
+    engine = make_engine(db)
+    try:
+        upgrade(engine)
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreUnavailable("the response store cannot be reached",
+                               hint=type(exc.orig).__name__ if exc.orig else None) from exc
+    return Repository(engine)
+
+
+def load_instruments(
+    repository: Repository, instrument_id: str | None
+) -> dict[InstrumentKey, Instrument]:
+    instruments = {
+        (iid, version): Instrument.from_json(definition)
+        for iid, version, definition in repository.instrument_versions()
+        if instrument_id is None or iid == instrument_id
+    }
+    if not instruments:
+        what = f"no instrument {instrument_id!r}" if instrument_id else "no published instrument"
+        raise InputError(f"{what} in this database")
+    return instruments
+
+
+# -- worker processes ----------------------------------------------------------------------------
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(keys: list[bytes], definitions: list[tuple[str, int, str]],
+                 settings: QualitySettings) -> None:
+    _worker["keys"] = [PrivateKey(k) for k in keys]
+    _worker["instruments"] = {(i, v): Instrument.from_json(d) for i, v, d in definitions}
+    _worker["settings"] = settings
+
+
+Parts = tuple[list[pl.DataFrame], list[pl.DataFrame], OpenReport]
+
+
+def _open_batch(batch: list[StoredResponse]) -> Parts:
+    report = OpenReport()
+    builder = DatasetBuilder(_worker["instruments"], report, batch_size=len(batch) + 1,
+                             settings=_worker["settings"])
+    builder.add_all(open_stored(batch, _worker["keys"], report))
+    frames, timings = builder.parts()
+    return frames, timings, report
+
+
+def _batches(records: Iterator[StoredResponse], size: int) -> Iterator[list[StoredResponse]]:
+    while batch := list(itertools.islice(records, size)):
+        yield batch
+
+
+def build(
+    repository: Repository,
+    keys: Sequence[PrivateKey],
+    instruments: dict[InstrumentKey, Instrument],
+    instrument_id: str | None,
+    settings: QualitySettings,
+    jobs: int = 1,
+) -> tuple[DatasetBuilder, OpenReport]:
+    report = OpenReport()
+    builder = DatasetBuilder(instruments, report, settings=settings)
+    records = repository.iter_responses(instrument_id)
+    if jobs <= 1:
+        builder.add_all(open_stored(records, keys, report))
+        return builder, report
+    definitions = [(i, v, inst.to_json()) for (i, v), inst in instruments.items()]
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker,
+        initargs=([bytes(k) for k in keys], definitions, settings),
+    ) as pool:
+        pending: list[Future[Parts]] = []
+        for batch in _batches(records, BATCH):
+            pending.append(pool.submit(_open_batch, batch))
+            while len(pending) > 2 * jobs:
+                _collect(pending.pop(0), builder, report)
+        for future in pending:
+            _collect(future, builder, report)
+    return builder, report
+
+
+def _collect(future: Future[Parts], builder: DatasetBuilder, report: OpenReport) -> None:
+    frames, timings, part_report = future.result()
+    builder.extend_parts(frames, timings)
+    report.merge(part_report)
+
+
+def _nothing_opened(report: OpenReport, keys: Sequence[PrivateKey]) -> None:
+    if report.opened or not report.failed:
+        return
+    if set(report.failures) == {SEALED_TO_OTHERS}:
+        prints = ", ".join(fingerprint(k.public_key) for k in keys)
+        raise KeyFileError(
+            f"none of the {report.failed} responses is sealed to the given key ({prints})",
+            hint="use the private key whose public half the server lists in public_keys",
+        )
+    reasons = "; ".join(f"{n} {reason}" for reason, n in report.failures.most_common())
+    raise IntegrityError(f"none of the {report.failed} responses opened: {reasons}")
+
+
+def run_export(
+    db: str,
+    key_files: list[Path],
+    formats: Sequence[str],
+    out: Path,
+    instrument_id: str | None = None,
+    *,
+    passphrase: str,
+    settings: QualitySettings | None = None,
+    jobs: int = 1,
+) -> ExportResult:
+    """Decrypt, build and write; raises OfframpError for anything a person must fix."""
+    unknown = [f for f in formats if f not in WRITERS]
+    if unknown:
+        raise InputError(f"unknown format {unknown[0]!r}; use one of {', '.join(sorted(WRITERS))}")
+    keys = [load_private_key(k, passphrase) for k in key_files]
+    repository = open_repository(db)
+    instruments = load_instruments(repository, instrument_id)
+    builder, report = build(repository, keys, instruments, instrument_id,
+                            settings or QualitySettings(), jobs)
+    _nothing_opened(report, keys)
+    built = builder.finish()
+    codebook = build_codebook(instruments, None, built.data, built.quality, report)
+    out.mkdir(parents=True, exist_ok=True)
+    ids = sorted({iid for iid, _ in instruments})
+    stem = out / (ids[0] if len(ids) == 1 else "responses")
+    result = ExportResult(report=report, codebook=codebook, data=built.data)
+    for fmt in dict.fromkeys(formats):
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        result.written.append(WRITERS[fmt](built.data, path, codebook))
+    result.written += write_codebook(codebook, stem)
+    return result
+
+
+def default_jobs() -> int:
+    return max(1, min(4, (os.cpu_count() or 1)))
