@@ -154,3 +154,9 @@ def test_bad_input() -> None:
         crosstab(big, "a", "t")
     with pytest.raises(InputError, match="two different"):
         crosstab(df, "a", "a")
+
+
+def test_zero_weights_leave_the_table() -> None:
+    df = _from_counts(COUNTS).with_columns(w=pl.Series([0.0, 1.0, 2.0] * 60))
+    res = crosstab(df, "r", "c", "w", min_cell=None)
+    assert res.n == 120

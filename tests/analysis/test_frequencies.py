@@ -173,3 +173,19 @@ def test_bad_input() -> None:
         frequencies(free, "txt")
     with pytest.raises(InputError, match="design_effect"):
         frequencies(df, "age", design_effect="magic")
+
+
+def test_degenerate_columns_give_tables_not_errors_or_nan() -> None:
+    df = pl.DataFrame({"skipped": [-99] * 12, "blank": [None] * 12, "flag": [True, False] * 6})
+    skipped = frequencies(df, "skipped")
+    assert skipped.table.height == 0 and skipped.n_not_shown == 12
+    blank = frequencies(df, "blank")
+    assert blank.table["kind"].to_list() == ["unanswered"] and blank.n_valid == 0
+    flag = frequencies(df, "flag", min_cell=None)
+    assert flag.table["value"].to_list() == ["false", "true"]
+    mr = pl.DataFrame({"m__a": [-99] * 5, "m__b": [-99] * 5})
+    from offramp.analysis import multiple_response
+
+    empty = multiple_response(mr, "m")
+    assert empty.n_cases == 0 and empty.n_not_shown == 5
+    assert empty.table["percent_of_cases"].null_count() == 2  # null, never NaN

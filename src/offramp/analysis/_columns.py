@@ -69,6 +69,8 @@ def is_text(dtype: pl.DataType) -> bool:
 def kind_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     """A String expression: valid, refused, dont_know, not_shown or unanswered, per row."""
     col = pl.col(name)
+    if dtype == pl.Null:  # a column nobody answered
+        return col.cast(pl.String).fill_null(pl.lit(UNANSWERED))
     if is_text(dtype):
         by_text = {str(code): kind for code, kind in KIND_OF_CODE.items()}
         kind_of_text = col.cast(pl.String).replace_strict(

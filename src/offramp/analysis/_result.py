@@ -66,6 +66,12 @@ class Result:
     min_cell: int | None = None
     suppressed_cells: int = 0
 
+    def __post_init__(self) -> None:
+        # a number that does not exist is null, never NaN, in every published table
+        floats = [n for n, t in self.table.schema.items() if t.is_float()]
+        if floats:
+            self.table = self.table.with_columns(pl.col(floats).fill_nan(None))
+
     def statistics(self) -> dict[str, Any]:
         """Scalar statistics of the analysis (overridden by each kind)."""
         return {}

@@ -152,6 +152,8 @@ def crosstab(
         cols.check_not_free_text(data, name, max_distinct=max_categories)
     design = design_from(data, weights)
     ok = cols.valid_mask(data, [row, col])
+    if design.weights is not None:
+        ok &= design.weights > 0  # a zero weight stands for nobody in the population
     excluded = cols.exclusion_counts(data, [row, col])
     sub = data.select(row, col).filter(pl.Series(ok))
     w = design.w(data.height)[ok]
@@ -161,8 +163,8 @@ def crosstab(
         if len(vals) < 2:
             raise InputError(
                 f"cannot cross-tabulate {name!r}: it has {len(vals)} category among the "
-                f"{sub.height} respondents who answered both {row!r} and {col!r}; a test of "
-                "independence needs at least two"
+                f"{sub.height} respondents with answers to both {row!r} and {col!r} (and a "
+                "weight above 0); a test of independence needs at least two"
             )
     ri = _index(sub, row, row_vals)
     ci = _index(sub, col, col_vals)

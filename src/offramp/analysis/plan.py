@@ -146,7 +146,7 @@ def _suggest(word: str, options: set[str] | list[str]) -> str:
     return "; did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
 
 
-def _min_cell(doc: Located, path: Path_, value: Any) -> int | None:
+def min_cell_setting(doc: Located, path: Path_, value: Any) -> int | None:
     if value is False or value is None or value == 0:
         return None
     if value is True:
@@ -180,7 +180,7 @@ def load_plan(path: str | Path) -> Plan:
     sections_raw = data.get("sections")
     if not isinstance(sections_raw, list) or not sections_raw:
         raise doc.error(("sections",), "the plan needs a non-empty 'sections' list")
-    min_cell = _min_cell(doc, ("suppression",), data.get("suppression", 10))
+    min_cell = min_cell_setting(doc, ("suppression",), data.get("suppression", 10))
     level = _level(doc, ("level",), data.get("level", 0.95))
     default_adjust = _adjust(doc, ("adjust",), data.get("adjust", "holm"))
     labels = _load_labels(doc, data.get("labels"))

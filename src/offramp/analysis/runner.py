@@ -7,6 +7,7 @@ line, so the researcher sees which table of the plan failed and why.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +19,7 @@ from offramp.analysis._result import RESULTS_SCHEMA, Result, json_safe
 from offramp.analysis.coding import coding_agreement, load_coding
 from offramp.analysis.crosstab import CrosstabResult, adjust_pvalues, crosstab
 from offramp.analysis.frequencies import frequencies, multiple_response
-from offramp.analysis.plan import Analysis, Plan, check_plan, labels_for
+from offramp.analysis.plan import Analysis, Plan, check_plan, labels_for, min_cell_setting
 from offramp.analysis.regression import logit, ologit
 from offramp.analysis.reliability import reliability
 from offramp.analysis.themes import suggest_themes
@@ -93,9 +94,7 @@ def _run_one(plan: Plan, a: Analysis, data: pl.DataFrame) -> list[Result]:
     level = float(spec.get("level", plan.level))
     min_cell = plan.min_cell
     if "suppression" in spec:
-        from offramp.analysis.plan import _min_cell
-
-        min_cell = _min_cell(plan.doc, (*a.path, "suppression"), spec["suppression"])
+        min_cell = min_cell_setting(plan.doc, (*a.path, "suppression"), spec["suppression"])
     weights = _design(plan, spec, "weights")
     title = spec.get("title")
     kind = a.kind
@@ -231,8 +230,6 @@ def run_plan(
     With ``keep_going`` an analysis that fails is recorded as ``{"kind": ..., "error": ...}`` and
     the rest still run; otherwise the first failure raises an InputError naming the plan line.
     """
-    import time
-
     check_plan(plan, data)
     data = apply_weighting(plan, data)
     sections: list[dict[str, Any]] = []
