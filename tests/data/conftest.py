@@ -21,16 +21,19 @@ from offramp.survey.instrument import Choice, Instrument, Page, Question
 from offramp.vault.keys import load_public_key
 from offramp.vault.sealing import SealContext, seal
 
-AGREE = tuple(
-    Choice(str(v), {"en": text, "de": de})
-    for v, text, de in [
-        (1, "Strongly disagree", "Stimme gar nicht zu"),
-        (2, "Disagree", "Stimme nicht zu"),
-        (3, "Neither", "Weder noch"),
-        (4, "Agree", "Stimme zu"),
-        (5, "Strongly agree", "Stimme voll zu"),
-    ]
-) + (Choice("dk", {"en": "Don't know", "de": "Weiß nicht"}, missing="dont_know"),)
+AGREE = (
+    *(
+        Choice(str(v), {"en": text, "de": de})
+        for v, text, de in [
+            (1, "Strongly disagree", "Stimme gar nicht zu"),
+            (2, "Disagree", "Stimme nicht zu"),
+            (3, "Neither", "Weder noch"),
+            (4, "Agree", "Stimme zu"),
+            (5, "Strongly agree", "Stimme voll zu"),
+        ]
+    ),
+    Choice("dk", {"en": "Don't know", "de": "Weiß nicht"}, missing="dont_know"),
+)
 YESNO = (
     Choice("yes", {"en": "Yes", "de": "Ja"}),
     Choice("no", {"en": "No", "de": "Nein"}),
@@ -138,3 +141,40 @@ def seal_into(
 @pytest.fixture
 def instrument() -> Instrument:
     return make_instrument()
+
+
+HOSTILE = [
+    "=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1", " =1", "'=1", "''+x", "-", "+", "@",
+    '=HYPERLINK("http://example.invalid","x")', "=cmd|' /C calc'!A0", "-97", "-5", "-5.5",
+    "1e5", "<b>bold</b> & <i>", "_x000D_ literal", "line1\r\nline2", "tab\tinside",
+    "ünïcödé ✓ 日本語", "a clinical comment", "\u00a0=1",
+]
+
+
+def rich_people(instrument: Instrument, n: int = 40) -> list[Synthetic]:
+    """Respondents covering every missing kind, skip, hostile text, and a few quality cases."""
+    people = []
+    for i in range(n):
+        answers: dict[str, Any] = {
+            "sought_help": ["yes", "no", "pnts"][i % 3],
+            "age": [18, 45, -3, 70][i % 4] + i,
+            "score": [0.1, 2.5, 1e-7, 123456.789][i % 4],
+            "would_help": [["warning"], ["warning", "talk_professional"], ["pnts"], []][i % 4],
+            "g1": str(1 + i % 5), "g2": str(1 + (i * 2) % 5), "g3": ["dk", "3"][i % 2],
+            "g4": str(1 + (i * 3) % 5),
+            "attn": "2" if i % 6 else "4",
+            "comments": HOSTILE[i % len(HOSTILE)],
+            "ranked": [["b", "a", "c"], ["c"], []][i % 3],
+        }
+        if i % 7 == 3:
+            del answers["age"]  # shown, unanswered
+        if i % 9 == 4:
+            answers["comments"] = ""
+        answers["doubled"] = 2 * answers["age"] if "age" in answers else None
+        shown = shown_for(instrument, answers)
+        kept = {k: v for k, v in answers.items()
+                if (k in shown or k == "doubled") and v not in (None, "", [])}
+        people.append(Synthetic(kept, shown, {"p1": 10 + i % 5, "p2": 20, "p3": 30},
+                                language=["en", "de"][i % 2], arm=["a", "b"][i % 2],
+                                day=dt.date(2024, 5, 1 + i % 20), seconds=100 + i))
+    return people

@@ -31,7 +31,7 @@ keep working — the first-cut keys are marked *):
        "choice"*,           the choice a dummy/rank column stands for
        "relevant"*,         the question's own skip condition (expression) or null
        "page", "page_relevant",   its page and the page's condition (both must hold to be shown)
-       "required", "constraint", "appearance", "attention_check",
+       "required", "constraint", "calculation", "appearance", "attention_check",
        "asked_in": [[instrument id, version], ...],
        "measure":           "nominal" | "ordinal" | "scale" (as SPSS records it)
        "counts"*: {"valid", "null", "-97", "-98", "-99"}}]}
@@ -180,6 +180,7 @@ def build_codebook(
                 "page_relevant": page_relevance.get((key, page)),
                 "required": q.required,
                 "constraint": q.constraint,
+                "calculation": q.calculation,
                 "appearance": q.appearance,
                 "attention_check": bool(q.constraint)
                 and "attention" in (q.appearance or "").split(),
@@ -221,7 +222,8 @@ def _plain_variable(
     return {"name": name, "stat_name": stat.get(name, name), "question": None, "type": "meta",
             "role": role, "label": {"en": label}, "hint": {}, "choices": [], "choice": None,
             "relevant": None, "page": None, "page_relevant": None, "required": False,
-            "constraint": None, "appearance": None, "attention_check": False, "asked_in": [],
+            "constraint": None, "calculation": None, "appearance": None,
+            "attention_check": False, "asked_in": [],
             "measure": _measure(None, None, name), "counts": _counts(data, name)}
 
 

@@ -53,6 +53,7 @@ def open_repository(db: str) -> Repository:
     try:
         upgrade(engine)
     except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
         raise StoreUnavailable("the response store cannot be reached",
                                hint=type(exc.orig).__name__ if exc.orig else None) from exc
     return Repository(engine)
@@ -165,9 +166,12 @@ def run_export(
         raise InputError(f"unknown format {unknown[0]!r}; use one of {', '.join(sorted(WRITERS))}")
     keys = [load_private_key(k, passphrase) for k in key_files]
     repository = open_repository(db)
-    instruments = load_instruments(repository, instrument_id)
-    builder, report = build(repository, keys, instruments, instrument_id,
-                            settings or QualitySettings(), jobs)
+    try:
+        instruments = load_instruments(repository, instrument_id)
+        builder, report = build(repository, keys, instruments, instrument_id,
+                                settings or QualitySettings(), jobs)
+    finally:
+        repository.engine.dispose()
     _nothing_opened(report, keys)
     built = builder.finish()
     codebook = build_codebook(instruments, None, built.data, built.quality, report)

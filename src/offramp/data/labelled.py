@@ -65,6 +65,8 @@ def _text(label: dict[str, str], language: str) -> str:
 
 def variable_label(variable: dict[str, Any], language: str) -> str:
     label = _text(variable.get("label") or {}, language)
+    if not label and variable.get("calculation"):
+        label = f"Calculated: {variable['calculation']}"
     if variable.get("choice") is not None:
         choice = next((c for c in variable.get("choices", [])
                        if c["value"] == variable["choice"]), None)
@@ -195,8 +197,10 @@ def write_dta(data: pl.DataFrame, path: Path, codebook: dict[str, Any]) -> Path:
             has_codes = bool(series.is_in(codes).any())
             if has_codes:
                 letters = {code: STATA_MISSING[code] for code in CODE_LABELS}
-                cast = int if dtype.is_integer() else float
-                objects = [letters.get(v, cast(v)) if v is not None else None
+                # Unanswered must be NaN here: pyreadstat writes a None in a mixed object
+                # column as an arbitrary number (seen: 0 and 3), a NaN as Stata's `.`.
+                nan = float("nan")
+                objects = [letters.get(v, float(v)) if v is not None else nan
                            for v in series.to_list()]
                 series = pl.Series(name, objects, dtype=pl.Object)
                 missing[name] = sorted(letters.values())
