@@ -36,10 +36,10 @@ _VERDICT = {
 
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
-        400: "The body is not valid JSON, or a required header is missing.",
-        413: "The body, a query or the batch is too large.",
+        400: "The body is not valid JSON, or a required header is missing or too long.",
+        413: "The body is larger than the server's cap (max_body_bytes).",
         415: "The body is not application/json.",
-        422: "The JSON does not have the documented shape.",
+        422: "The JSON does not have the documented shape, or a query or batch is too long.",
         503: "The server is overloaded or its store is unreachable; retry later.",
     }
     out: dict[str, Any] = {}
@@ -128,7 +128,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "204": {"description": "Not blocked: serve the search"},
                         "403": {"description": "Blocked: show the interstitial"},
-                        **_errors(400, 413, 503),
+                        **_errors(400, 503),
                     },
                 }
             },

@@ -113,7 +113,7 @@ def _query_text(value: Any, where: str = "query") -> str:
     if not isinstance(value, str):
         raise HTTPException(422, f"{where} must be a string.")
     if len(value) > MAX_QUERY_CHARS:
-        raise HTTPException(413, f"{where} is longer than {MAX_QUERY_CHARS} characters.")
+        raise HTTPException(422, f"{where} is longer than {MAX_QUERY_CHARS} characters.")
     return value
 
 
@@ -147,7 +147,7 @@ async def api_screen_batch(request: Request) -> Response:
         raise HTTPException(422, 'Send {"queries": ["...", ...]}.')
     queries = body["queries"]
     if len(queries) > MAX_BATCH:
-        raise HTTPException(413, f"at most {MAX_BATCH} queries per batch.")
+        raise HTTPException(422, f"at most {MAX_BATCH} queries per batch; split it.")
     for index, query in enumerate(queries):
         _query_text(query, f"queries[{index}]")
     check = services(request).current_screener().check
@@ -165,7 +165,7 @@ async def api_screen_auth(request: Request) -> Response:
     if uri is None:
         raise HTTPException(400, "Send the original request URI in X-Original-URI.")
     if len(uri) > 4 * MAX_QUERY_CHARS:
-        raise HTTPException(413, "X-Original-URI is too long.")
+        raise HTTPException(400, "X-Original-URI is too long.")
     param = request.headers.get("x-offramp-param", "q")
     values = parse_qs(urlsplit(uri).query, keep_blank_values=True).get(param, [])
     screener = services(request).current_screener()
