@@ -43,7 +43,7 @@ def postgres_admin_url() -> str:
 
         with psycopg.connect(url, connect_timeout=5):
             pass
-    except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
+    except Exception as exc:
         unavailable(f"PostgreSQL at {url} is not reachable: {exc}")
     return url
 
@@ -94,8 +94,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(folder: Path, db_url: str, keypair: KeyPair, *, port: int = 0, demo: bool = True,
-                 extra: str = "") -> Path:
+def write_config(
+    folder: Path,
+    db_url: str,
+    keypair: KeyPair,
+    *,
+    port: int = 0,
+    demo: bool = True,
+    extra: str = "",
+) -> Path:
     for name in ("terms.txt", "survey.yaml"):
         shutil.copyfile(DEMO_ASSETS / name, folder / name)
     config = folder / "offramp.toml"
@@ -125,8 +132,16 @@ class LiveServer:
 def start_server(config: Path, port: int, output: Path) -> LiveServer:
     with output.open("ab") as handle:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "offramp", "serve", "--config", str(config), "--port",
-             str(port)],
+            [
+                sys.executable,
+                "-m",
+                "offramp",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(port),
+            ],
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
@@ -170,7 +185,7 @@ def browser_no_js() -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def browser_js() -> Iterator[object]:
-    """Chromium with JavaScript on: only for injecting checkers such as axe; pages ship no script."""
+    """Chromium with JavaScript on, only to inject checkers such as axe; pages ship no script."""
     yield from _browser(javascript=True)
 
 
@@ -183,9 +198,17 @@ def _browser(javascript: bool) -> Iterator[object]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(chromium)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ):
         options.add_argument(flag)
     if not javascript:
         options.add_experimental_option(

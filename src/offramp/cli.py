@@ -20,7 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("offramp.demo", "Make a demo data folder and serve it on SQLite."),
     "serve": ("offramp.serve", "Run the production server (no access log)."),
     "keys": ("offramp.vault.cli", "Generate and manage researchers' key pairs."),
-    "screen": ("offramp.screen.cli", "Screen queries against a term list; lint, evaluate, compile."),
+    "screen": (
+        "offramp.screen.cli",
+        "Screen queries against a term list; lint, evaluate, compile.",
+    ),
     "survey": ("offramp.survey.cli", "Check, preview and publish survey instruments."),
     "messages": ("offramp.intercept.cli", "Check the interstitial message catalogue."),
     "experiment": ("offramp.intercept.cli", "Report message experiments from aggregate counts."),

@@ -110,9 +110,7 @@ def _as_arms(value: Any) -> dict[str, dict[str, float]]:
     return arms
 
 
-def load_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file (optional) and OFFRAMP_* variables into validated Settings."""
     environ = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
@@ -133,8 +131,8 @@ def load_settings(
                 f"unknown setting {key!r} in {path}", hint=f"known: {', '.join(sorted(known))}"
             )
     for key, value in environ.items():
-        if key.startswith(_ENV_PREFIX) and key[len(_ENV_PREFIX):].lower() in known:
-            raw[key[len(_ENV_PREFIX):].lower()] = value
+        if key.startswith(_ENV_PREFIX) and key[len(_ENV_PREFIX) :].lower() in known:
+            raw[key[len(_ENV_PREFIX) :].lower()] = value
     return _validate(raw, base)
 
 
@@ -174,7 +172,7 @@ def _validate(raw: Mapping[str, Any], base: Path) -> Settings:
             if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()
             ):
-                raise ConfigError("setting links: expected a table of name = \"url\"")
+                raise ConfigError('setting links: expected a table of name = "url"')
             values[key] = dict(value)
         elif key == "database_url":
             if not isinstance(value, str) or "://" not in value:
@@ -187,10 +185,12 @@ def _validate(raw: Mapping[str, Any], base: Path) -> Settings:
                 raise ConfigError(f"setting {key}={value!r}: expected text")
             values[key] = value
     database_url = values.get("database_url")
-    if database_url and database_url.startswith("sqlite:///") and not database_url.startswith(
-        "sqlite:////"
+    if (
+        database_url
+        and database_url.startswith("sqlite:///")
+        and not database_url.startswith("sqlite:////")
     ):
-        relative = database_url[len("sqlite:///"):]
+        relative = database_url[len("sqlite:///") :]
         if relative and relative != ":memory:":
             values["database_url"] = f"sqlite:///{base / relative}"
     return Settings(**values)

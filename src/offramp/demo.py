@@ -24,7 +24,7 @@ def prepare(data: Path, port: int, host: str) -> tuple[Path, str]:
     """Create (or reuse) the demo folder; returns the config path and where the passphrase is."""
     data.mkdir(parents=True, exist_ok=True)
     keys = data / "keys"
-    passphrase_note = "OFFRAMP_PASSPHRASE (from your environment)"
+    passphrase_note = "OFFRAMP_PASSPHRASE (from your environment)"  # noqa: S105 - a label
     passphrase = os.environ.get("OFFRAMP_PASSPHRASE")
     passphrase_file = data / "passphrase.txt"
     if not (keys / "researcher.key").exists():
@@ -57,8 +57,14 @@ def prepare(data: Path, port: int, host: str) -> tuple[Path, str]:
 
 
 @click.command()
-@click.option("--data", "data", type=click.Path(path_type=Path), default=Path("offramp-demo"),
-              show_default=True, help="Folder for the demo's keys, lists, survey and database.")
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path),
+    default=Path("offramp-demo"),
+    show_default=True,
+    help="Folder for the demo's keys, lists, survey and database.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--no-serve", is_flag=True, help="Prepare the folder and print the commands only.")
@@ -83,7 +89,8 @@ def demo(data: Path, port: int, host: str, no_serve: bool) -> None:
 
 Next, in another terminal (after answering the survey once):
   {set_passphrase}
-  .venv/bin/offramp export --db sqlite:///{d}/offramp.sqlite --key {d}/keys/researcher.key --format csv --out {d}/export
+  .venv/bin/offramp export --db sqlite:///{d}/offramp.sqlite \\
+      --key {d}/keys/researcher.key --format csv --out {d}/export
   .venv/bin/offramp report --data {d}/export/demo.csv --out {d}/report.html
 Stop the server with Ctrl-C.""",
         err=False,

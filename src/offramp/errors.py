@@ -1,8 +1,8 @@
 """One exception tree for offramp.
 
-    OfframpError                 anything offramp reports to a person: CLI prints one line, exit 2
+    OfframpError                 anything we report to a person: CLI prints one line, exit 2
      ├── ConfigError             a setting has a value that is not allowed
-     ├── InputError              a file (term list, instrument, plan, log) is malformed; names file and line
+     ├── InputError              a file (terms, instrument, plan, log) is malformed: file and line
      ├── KeyFileError            a key file cannot be opened (wrong passphrase, damaged file)
      ├── IntegrityError          a sealed record failed to open or was altered
      └── StoreUnavailable        the database cannot be reached; the web tier answers 503

@@ -6,7 +6,6 @@ line carries the path and query string, and a search query must never reach a lo
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 
@@ -16,8 +15,11 @@ def log_config(level: str = "info") -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "plain",
-                       "stream": "ext://sys.stderr"}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "stream": "ext://sys.stderr",
+            }
         },
         "loggers": {
             "offramp": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},

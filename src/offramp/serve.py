@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -52,22 +53,30 @@ def run_server(settings: Settings, config_path: Path | None, workers: int = 1) -
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-              help="TOML settings file (OFFRAMP_* variables override it).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML settings file (OFFRAMP_* variables override it).",
+)
 @click.option("--host", default=None, help="Address to bind (default from settings: 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default from settings: 8000).")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes sharing one database.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes sharing one database.",
+)
 def serve(config_path: Path | None, host: str | None, port: int | None, workers: int) -> None:
     """Run the production server. There is no access log: requests are never written anywhere."""
     settings = load_settings(config_path)
-    overrides = {}
+    overrides: dict[str, str | int] = {}
     if host is not None:
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
     if overrides:
-        from dataclasses import replace
-
         settings = replace(settings, **overrides)  # type: ignore[arg-type]
     run_server(settings, config_path, workers)

@@ -28,7 +28,9 @@ pytestmark = [pytest.mark.browser]
 def _click(browser, text: str) -> None:
     """Click a link or button and wait until the browser has loaded the next page."""
     old_page = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.XPATH, f"//*[self::a or self::button][normalize-space()='{text}']").click()
+    browser.find_element(
+        By.XPATH, f"//*[self::a or self::button][normalize-space()='{text}']"
+    ).click()
     WebDriverWait(browser, 10).until(staleness_of(old_page))
 
 
@@ -55,7 +57,9 @@ def test_search_intercept_survey_export(
     # Page 1: answering "prefer not to say" makes page 2 irrelevant (the skip rule).
     browser.find_element(By.XPATH, "//input[@name='sought_help'][@value='pnts']").click()
     _click(browser, "Next")
-    assert "In your own words" in browser.page_source, browser.find_element(By.TAG_NAME, "main").text  # page 2 skipped
+    assert "In your own words" in browser.page_source, browser.find_element(
+        By.TAG_NAME, "main"
+    ).text  # page 2 skipped
     _click(browser, "Back")
     browser.find_element(By.XPATH, "//input[@name='sought_help'][@value='no']").click()
     _click(browser, "Next")
@@ -70,9 +74,24 @@ def test_search_intercept_survey_export(
     out = tmp_path / "export"
     env = {**os.environ, "OFFRAMP_PASSPHRASE": keypair.passphrase}
     result = subprocess.run(
-        [sys.executable, "-m", "offramp", "export", "--db", db_url, "--key", str(keypair.private),
-         "--format", "csv", "--out", str(out)],
-        capture_output=True, text=True, env=env, check=False,
+        [
+            sys.executable,
+            "-m",
+            "offramp",
+            "export",
+            "--db",
+            db_url,
+            "--key",
+            str(keypair.private),
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     data = pl.read_csv(out / "demo.csv", infer_schema_length=0)
@@ -94,9 +113,15 @@ def test_search_intercept_survey_export(
             assert marker.encode() not in path.read_bytes(), path
     else:
         dump = subprocess.run(
-            ["pg_dump", "--data-only", db_url.split("?")[0],
-             "--schema", db_url.split("search_path%3D")[1]],
-            capture_output=True, check=True,
+            [
+                "pg_dump",
+                "--data-only",
+                db_url.split("?")[0],
+                "--schema",
+                db_url.split("search_path%3D")[1],
+            ],
+            capture_output=True,
+            check=True,
         ).stdout
         assert b"INSERT" in dump or b"COPY" in dump
         assert marker.encode() not in dump
@@ -104,8 +129,19 @@ def test_search_intercept_survey_export(
     # And the report shows one frequency table per question.
     report = tmp_path / "report.html"
     result = subprocess.run(
-        [sys.executable, "-m", "offramp", "report", "--data", str(out / "demo.csv"),
-         "--out", str(report)], capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "offramp",
+            "report",
+            "--data",
+            str(out / "demo.csv"),
+            "--out",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     html = report.read_text()

@@ -12,8 +12,13 @@ from offramp.report.simple import build_simple_report, read_dataset
 
 
 @click.command()
-@click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
-              help="Dataset (.csv or .parquet) written by `offramp export`; its codebook beside it.")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Dataset (.csv or .parquet) written by `offramp export`; its codebook beside it.",
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="HTML file to write.")
 def report(data_path: Path, out: Path) -> None:
     """Write a self-contained HTML report (no script, no external resource)."""

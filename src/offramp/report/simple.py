@@ -10,7 +10,6 @@ from typing import Any
 
 import polars as pl
 
-from offramp.data.codebook import read_codebook
 from offramp.data.codes import CODE_LABELS
 from offramp.errors import InputError
 from offramp.web.templating import render
@@ -27,7 +26,9 @@ def read_dataset(path: Path) -> pl.DataFrame:
         if path.suffix == ".csv":
             return pl.read_csv(path, infer_schema_length=0)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot read dataset ({exc.__class__.__name__})", file=str(path)) from None
+        raise InputError(
+            f"cannot read dataset ({exc.__class__.__name__})", file=str(path)
+        ) from None
     raise InputError("unknown dataset format", file=str(path), hint="use .csv or .parquet")
 
 
@@ -57,18 +58,29 @@ def build_simple_report(data: pl.DataFrame, codebook: dict[str, Any] | None) -> 
     for variable in variables:
         if variable["type"] in ("meta", "text") or variable["name"] not in data.columns:
             continue
-        labels = {c["value"]: next(iter(c["label"].values()), c["value"])
-                  for c in variable.get("choices", [])}
+        labels = {
+            c["value"]: next(iter(c["label"].values()), c["value"])
+            for c in variable.get("choices", [])
+        }
         if variable["type"] == "choice_dummy":
             labels = {"1": "Chosen", "0": "Not chosen"}
         title = next(iter(variable["label"].values()), variable["name"])
         if variable["type"] == "choice_dummy":
             choice_label = next(
-                (next(iter(c["label"].values()), c["value"]) for c in variable["choices"]
-                 if c["value"] == variable["choice"]), variable["choice"],
+                (
+                    next(iter(c["label"].values()), c["value"])
+                    for c in variable["choices"]
+                    if c["value"] == variable["choice"]
+                ),
+                variable["choice"],
             )
             title = f"{title}: {choice_label}"
-        tables.append({"name": variable["name"], "title": title,
-                       "rows": frequency_rows(data[variable["name"]], labels)})
+        tables.append(
+            {
+                "name": variable["name"],
+                "title": title,
+                "rows": frequency_rows(data[variable["name"]], labels),
+            }
+        )
     css = _CSS_PATH.read_text(encoding="utf-8")
     return render("simple_report.html", lang="en", tables=tables, n=data.height, css=css)

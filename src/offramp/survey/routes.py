@@ -1,6 +1,13 @@
 """Server-rendered survey pages: each page POSTs to the same address and gets the next one.
 
-No JavaScript, no cookies. The routes parse the form, call flow/session/vault, and render.
+No JavaScript, no cookies. The routes parse the form, call respond/flow/session/vault, and render.
+What a respondent meets when something goes wrong is always a page in their language that says
+what to do, never a traceback, and never the loss of an answer already saved.
+
+    GET  /s/{id}          consent (or the first page); nothing is stored by a visit
+    POST /s/{id}          every page posts here: consent, answers, Back, "finish later"
+    GET  /s/{id}/resume   the form for a resume code
+    POST /s/{id}/resume   continue from a resume code
 """
 
 from __future__ import annotations
@@ -17,211 +24,268 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from offramp.survey import flow
-from offramp.survey.instrument import Instrument, pick
+from offramp.survey import flow, render, resume, ui
+from offramp.survey.instrument import Instrument
+from offramp.survey.ratelimit import Buckets
+from offramp.survey.respond import advance
 from offramp.survey.session import SurveyState, load_state, save_state
 from offramp.vault.drafts import BadToken, new_token, token_hash
 from offramp.vault.sealing import SealContext, seal
 from offramp.web.i18n import choose_language
 from offramp.web.services import PublishedInstrument, Services, services
-from offramp.web.templating import render
 
-MAX_FIELDS = 500
-HONEYPOT = "website"
+MAX_FIELDS = 1000
+"""More fields than any page has (a rank of 100 choices is 100 fields); more is not a person."""
+MAX_FIELD_CHARS = 100_000
+EXPENSIVE = 10.0
+"""Token-bucket cost of deriving a resume code's key (argon2id), in page posts."""
+LEAVE_URL = "https://duckduckgo.com/"
+HONEYPOT = render.HONEYPOT
 
 
-def _published(svc: Services, instrument_id: str) -> PublishedInstrument:
+# -- plumbing -----------------------------------------------------------------------------------
+def _published(request: Request, svc: Services, instrument_id: str) -> PublishedInstrument:
+    preview = getattr(request.app.state, "survey_preview", None)
+    if preview is not None:
+        current = preview.current()
+        if current.instrument.id == instrument_id:
+            return current  # type: ignore[no-any-return]
     published = svc.instruments.get(instrument_id)
     if published is None:
         raise HTTPException(404, "There is no survey at this address.")
     return published
 
 
-def _page_html(
-    svc: Services,
-    instrument: Instrument,
-    state: SurveyState,
-    token: str,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    language = state.language
-    fallback = instrument.default_language
-    if state.page < 0:
-        html = render(
-            "consent.html",
-            lang=language,
-            instrument=instrument,
-            title=pick(instrument.title, language, fallback),
-            consent=pick(instrument.consent or {}, language, fallback),
-            token=token,
-            arm=state.arm,
-            action=f"/s/{instrument.id}",
-        )
-        return HTMLResponse(html, status)
-    page = instrument.pages[state.page]
-    questions = []
-    for question in flow.visible_questions(page, state.answers):
-        value = state.answers.get(question.name)
-        questions.append(
-            {
-                "q": question,
-                "label": pick(question.label, language, fallback),
-                "hint": pick(question.hint, language, fallback) if question.hint else "",
-                "choices": [
-                    (c.value, pick(c.label, language, fallback))
-                    for c in flow.visible_choices(question, state.answers)
-                ],
-                "value": value,
-                "selected": set(value) if isinstance(value, list) else {value},
-                "error": (errors or {}).get(question.name, ""),
-            }
-        )
-    shown_pages = [
-        i for i in range(len(instrument.pages)) if flow.page_is_shown(instrument.pages[i], state.answers)
-    ]
-    position = shown_pages.index(state.page) + 1 if state.page in shown_pages else state.page + 1
-    html = render(
-        "page.html",
+def _is_preview(request: Request) -> bool:
+    return getattr(request.app.state, "survey_preview", None) is not None
+
+
+def _buckets(request: Request, svc: Services) -> Buckets:
+    buckets = getattr(request.app.state, "survey_buckets", None)
+    if buckets is None:
+        rate = float(getattr(svc.settings, "survey_rate", 200))
+        burst = float(getattr(svc.settings, "survey_burst", 400))
+        buckets = Buckets(rate, burst)
+        request.app.state.survey_buckets = buckets
+    assert isinstance(buckets, Buckets)
+    return buckets
+
+
+def _chrome(
+    request: Request, svc: Services, instrument: Instrument, language: str, languages: bool = False
+) -> render.Chrome:
+    base = f"/s/{instrument.id}"
+    return render.Chrome(
         lang=language,
-        title=pick(page.title, language, fallback) or pick(instrument.title, language, fallback),
-        questions=questions,
-        token=token,
-        page_id=page.id,
-        position=position,
-        total=max(len(shown_pages), position),
-        action=f"/s/{instrument.id}",
-        has_back=flow.previous_page(instrument, state.page, state.answers) is not None,
-        honeypot=HONEYPOT,
-        errors=bool(errors),
+        action=base,
+        help_href=f"/go/help?lang={language}",
+        leave_href=svc.settings.links.get("leave", LEAVE_URL),
+        preview=_is_preview(request),
+        languages=render.language_links(instrument, language, base) if languages else [],
     )
-    return HTMLResponse(html, status)
 
 
-def _notice(language: str, title: str, message: str, status: int, help_link: bool = True) -> Response:
-    html = render("notice.html", lang=language, title=title, message=message, help_link=help_link)
-    return HTMLResponse(html, status)
-
-
-async def start(request: Request) -> Response:
-    svc = services(request)
-    published = _published(svc, request.path_params["instrument"])
-    instrument = published.instrument
-    language = choose_language(request, instrument.languages, instrument.default_language)
-    arm = request.query_params.get("arm", "none")
-    if arm not in svc.catalogue.variants():
-        arm = "none"
-    state = SurveyState(instrument.id, published.version, language, arm)
-    if instrument.consent is None:
-        state.page = flow.next_page(instrument, -1, state.answers) or 0
-    # Nothing is stored until the respondent posts the first page: a visit alone leaves no trace.
-    return _page_html(svc, instrument, state, new_token())
+def _html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status)
 
 
 def _form_lists(form: FormData) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
-            values.setdefault(key, []).append(value)
+            values.setdefault(key, []).append(value[:MAX_FIELD_CHARS])
     return values
 
 
-async def submit(request: Request) -> Response:
-    svc = services(request)
-    published = _published(svc, request.path_params["instrument"])
-    instrument = published.instrument
+async def _read_form(request: Request) -> dict[str, list[str]] | None:
     try:
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
-    except Exception:  # noqa: BLE001 - any malformed form is the same answer to the respondent
-        raise HTTPException(400, "The form could not be read. Please go back and try again.") from None
-    fields = _form_lists(form)
-    token = (fields.get("token") or [""])[0]
-    language = instrument.default_language
-    try:
-        state = await run_in_threadpool(load_state, svc.repository, token, instrument.id)
-    except BadToken:
-        return _notice(
-            language, "This form cannot continue",
-            "This page's form was changed or has expired. Please start the survey again.", 400,
-        )
-    if state is None:
-        already = await run_in_threadpool(svc.repository.has_submission, _submission_id(token))
-        if already:
-            return _thanks(instrument, language)
-        if fields.get("page", [""])[0] != "consent" and instrument.consent is not None:
-            return _notice(
-                language, "This form cannot continue",
-                "This survey page has expired. Please start the survey again.", 400,
-            )
-        state = _fresh_state(svc, instrument, published.version, fields)
-    language = state.language
-    if fields.get(HONEYPOT, [""])[0]:
-        # Automated submissions fill the hidden field; they get the same page and store nothing.
-        return _thanks(instrument, language)
-    posted_page = fields.get("page", [""])[0]
-    current_id = "consent" if state.page < 0 else instrument.pages[state.page].id
-    if posted_page != current_id:
-        # A replayed or out-of-order page: show where the respondent really is, nothing lost.
-        return _page_html(svc, instrument, state, token)
-    nav = fields.get("nav", ["next"])[0]
+    except HTTPException:
+        return None
+    except Exception:
+        return None
+    return _form_lists(form)
+
+
+def _language(request: Request, instrument: Instrument, fields: dict[str, list[str]] | None) -> str:
+    asked = (fields or {}).get("lang", [""])[0]
+    if asked in instrument.languages:
+        return asked
+    return choose_language(request, instrument.languages, instrument.default_language)
+
+
+def _notice(
+    chrome: render.Chrome,
+    key: str,
+    status: int,
+    title_key: str = "stop_title",
+    restart: bool = True,
+) -> Response:
+    html = render.notice_html(
+        chrome,
+        ui.text(chrome.lang, title_key),
+        ui.text(chrome.lang, key),
+        restart=f"{chrome.action}?lang={chrome.lang}" if restart else None,
+    )
+    return _html(html, status)
+
+
+# -- pages --------------------------------------------------------------------------------------
+def _show(
+    request: Request,
+    svc: Services,
+    instrument: Instrument,
+    state: SurveyState,
+    token: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    posted: Any = None,
+    notice: str = "",
+) -> Response:
+    chrome = _chrome(request, svc, instrument, state.language, languages=state.page < 0)
     if state.page < 0:
-        if nav != "accept":
-            return RedirectResponse(f"/go/help?lang={language}", status_code=303)
+        return _html(render.consent_html(chrome, instrument, token, state.arm), status)
+    page = instrument.pages[state.page]
+    html = render.page_html(
+        chrome,
+        instrument,
+        state.page,
+        state.answers,
+        token,
+        seed=state.seed,
+        posted=posted,
+        errors=errors,
+        prefill=page.id not in state.page_seconds,
+        notice=ui.text(state.language, notice) if notice else "",
+        arm=state.arm,
+    )
+    return _html(html, status)
+
+
+async def start(request: Request) -> Response:
+    svc = services(request)
+    published = _published(request, svc, request.path_params["instrument"])
+    instrument = published.instrument
+    language = _language(request, instrument, None)
+    arm = request.query_params.get("arm", "none")
+    if arm not in svc.catalogue.variants():
+        arm = "none"
+    state = SurveyState(instrument.id, published.version, language, arm)
+    if instrument.consent is None:
         first = flow.next_page(instrument, -1, state.answers)
         state.page = first if first is not None else 0
-        state.shown_at = time.time()
-        await run_in_threadpool(save_state, svc.repository, token, state, svc.settings.draft_ttl_days)
-        return _page_html(svc, instrument, state, token)
-
-    page = instrument.pages[state.page]
-    result = flow.parse_page(instrument, page, fields, state.answers, language)
-    state.page_seconds[page.id] = state.page_seconds.get(page.id, 0) + int(
-        max(0.0, time.time() - state.shown_at)
-    )
-    if nav == "back":
-        state.answers = {**state.answers, **{k: v for k, v in result.answers.items()
-                                              if k not in result.errors}}
-        previous = flow.previous_page(instrument, state.page, state.answers)
-        if previous is not None:
-            state.page = previous
-        state.shown_at = time.time()
-        await run_in_threadpool(save_state, svc.repository, token, state, svc.settings.draft_ttl_days)
-        return _page_html(svc, instrument, state, token)
-    if result.errors:
-        state.answers = result.answers
-        return _page_html(svc, instrument, state, token, result.errors, status=422)
-    state.answers = result.answers
-    following = flow.next_page(instrument, state.page, state.answers)
-    if following is not None:
-        state.page = following
-        state.shown_at = time.time()
-        await run_in_threadpool(save_state, svc.repository, token, state, svc.settings.draft_ttl_days)
-        return _page_html(svc, instrument, state, token)
-    await run_in_threadpool(_complete, svc, instrument, state, token, page.id)
-    return _thanks(instrument, language)
+    # Nothing is stored until the respondent posts the first page: a visit alone leaves no trace.
+    return _show(request, svc, instrument, state, new_token())
 
 
 def _fresh_state(
-    svc: Services, instrument: Instrument, version: int, fields: dict[str, list[str]]
+    svc: Services, instrument: Instrument, version: int, language: str, fields: dict[str, list[str]]
 ) -> SurveyState:
-    language = (fields.get("lang") or [instrument.default_language])[0]
-    if language not in instrument.languages:
-        language = instrument.default_language
     arm = (fields.get("arm") or ["none"])[0]
     if arm not in svc.catalogue.variants():
         arm = "none"
     state = SurveyState(instrument.id, version, language, arm)
     if instrument.consent is None:
-        state.page = flow.next_page(instrument, -1, state.answers) or 0
+        first = flow.next_page(instrument, -1, state.answers)
+        state.page = first if first is not None else 0
+        state.furthest = state.page
     return state
 
 
-def _submission_id(token: str) -> str:
-    return token_hash(token)
+async def submit(request: Request) -> Response:
+    svc = services(request)
+    published = _published(request, svc, request.path_params["instrument"])
+    instrument = published.instrument
+    fields = await _read_form(request)
+    language = _language(request, instrument, fields)
+    chrome = _chrome(request, svc, instrument, language)
+    if fields is None:
+        return _notice(chrome, "unreadable", 400, restart=False)
+    if not _buckets(request, svc).take(instrument.id):
+        return _notice(chrome, "busy", 429, title_key="busy_title", restart=False)
+    if fields.get(HONEYPOT, [""])[0]:
+        # Automated submissions fill the hidden field; they get the same page and store nothing.
+        return _html(render.thanks_html(chrome, instrument))
+    token = (fields.get("token") or [""])[0]
+    try:
+        state = await run_in_threadpool(load_state, svc.repository, token, instrument.id)
+        if state is None:
+            already = await run_in_threadpool(svc.repository.has_submission, token_hash(token))
+            if already:
+                # A double click on the last page, or its replay: the first one was stored.
+                return _html(render.thanks_html(chrome, instrument))
+            if fields.get("page", [""])[0] != "consent" and instrument.consent is not None:
+                return _notice(chrome, "expired", 400)
+            state = _fresh_state(svc, instrument, published.version, language, fields)
+    except BadToken:
+        return _notice(chrome, "tampered", 400)
+    if state.parked:
+        return _html(
+            render.resume_form_html(
+                _chrome(request, svc, instrument, state.language),
+                instrument,
+                ui.text(state.language, "parked"),
+            ),
+            409,
+        )
+    instrument = await _instrument_for(request, svc, published, state)
+    step = advance(instrument, state, fields, time.time())
+    ttl = svc.settings.draft_ttl_days
+    if step.action == "decline":
+        return RedirectResponse(f"/go/help?lang={state.language}", status_code=303)
+    if step.action == "complete":
+        chrome = _chrome(request, svc, instrument, state.language)
+        final = flow.final_answers(instrument, state.answers)
+        if _is_preview(request):
+            return _html(render.thanks_html(chrome, instrument, final["answers"]))
+        await run_in_threadpool(_complete, svc, instrument, state, token)
+        return _html(render.thanks_html(chrome, instrument))
+    if step.action == "park":
+        if not _buckets(request, svc).take(instrument.id, EXPENSIVE):
+            return _notice(chrome, "busy", 429, title_key="busy_title", restart=False)
+        code = resume.new_code()
+        parked_token = await run_in_threadpool(resume.token_for_code, code, instrument.id)
+        await run_in_threadpool(save_state, svc.repository, parked_token, state, ttl)
+        tombstone = SurveyState(
+            instrument.id, state.version, state.language, state.arm, parked=True
+        )
+        await run_in_threadpool(save_state, svc.repository, token, tombstone, ttl)
+        chrome = _chrome(request, svc, instrument, state.language)
+        html = render.resume_code_html(
+            chrome, instrument, code, parked_token, instrument.pages[state.page].id, ttl
+        )
+        return _html(html)
+    if step.save:
+        await run_in_threadpool(save_state, svc.repository, token, state, ttl)
+    return _show(
+        request,
+        svc,
+        instrument,
+        state,
+        token,
+        status=step.status,
+        errors=step.errors,
+        posted=step.posted,
+        notice=step.notice,
+    )
 
 
-def _complete(svc: Services, instrument: Instrument, state: SurveyState, token: str, page_id: str) -> None:
+async def _instrument_for(
+    request: Request, svc: Services, published: PublishedInstrument, state: SurveyState
+) -> Instrument:
+    """The version this respondent started on: a republished instrument does not move them."""
+    if state.version == published.version or _is_preview(request):
+        return published.instrument
+    older = await run_in_threadpool(
+        svc.repository.instrument_definition, published.instrument.id, state.version
+    )
+    return published.instrument if older is None else Instrument.from_json(older)
+
+
+def _complete(svc: Services, instrument: Instrument, state: SurveyState, token: str) -> None:
     """Seal and commit; returns only after the commit, so "thank you" means stored."""
+    page_id = instrument.pages[state.page].id
     payload: dict[str, Any] = flow.final_answers(instrument, state.answers)
     payload["page_seconds"] = state.page_seconds
     day = dt.date.today()
@@ -236,7 +300,7 @@ def _complete(svc: Services, instrument: Instrument, state: SurveyState, token: 
     sealed = seal(json.dumps(payload, ensure_ascii=False).encode("utf-8"), context, svc.recipients)
     seconds = int(max(0.0, time.time() - state.started))
     svc.repository.store_response(
-        submission_id=_submission_id(token),
+        submission_id=token_hash(token),
         instrument_id=instrument.id,
         instrument_version=state.version,
         page_id=page_id,
@@ -249,16 +313,49 @@ def _complete(svc: Services, instrument: Instrument, state: SurveyState, token: 
     )
 
 
-def _thanks(instrument: Instrument, language: str) -> Response:
-    html = render(
-        "thanks.html",
-        lang=language,
-        debrief=pick(instrument.debrief or {}, language, instrument.default_language),
-    )
-    return HTMLResponse(html)
+# -- resume codes -------------------------------------------------------------------------------
+async def resume_form(request: Request) -> Response:
+    svc = services(request)
+    instrument = _published(request, svc, request.path_params["instrument"]).instrument
+    chrome = _chrome(request, svc, instrument, _language(request, instrument, None))
+    return _html(render.resume_form_html(chrome, instrument))
+
+
+async def resume_submit(request: Request) -> Response:
+    svc = services(request)
+    instrument = _published(request, svc, request.path_params["instrument"]).instrument
+    fields = await _read_form(request)
+    language = _language(request, instrument, fields)
+    chrome = _chrome(request, svc, instrument, language)
+    if fields is None:
+        return _notice(chrome, "unreadable", 400, restart=False)
+    if fields.get(HONEYPOT, [""])[0]:
+        return _html(
+            render.resume_form_html(chrome, instrument, ui.text(language, "resume_unknown")), 422
+        )
+    if not _buckets(request, svc).take(instrument.id, EXPENSIVE):
+        return _notice(chrome, "busy", 429, title_key="busy_title", restart=False)
+    code = resume.normalise((fields.get("code") or [""])[0])
+    state: SurveyState | None = None
+    token = ""
+    if code is not None:
+        token = await run_in_threadpool(resume.token_for_code, code, instrument.id)
+        try:
+            state = await run_in_threadpool(load_state, svc.repository, token, instrument.id)
+        except BadToken:
+            state = None
+    if state is None or state.parked or state.page < 0:
+        html = render.resume_form_html(chrome, instrument, ui.text(language, "resume_unknown"))
+        return _html(html, 422)
+    state.shown_at = time.time()
+    published = _published(request, svc, instrument.id)
+    instrument = await _instrument_for(request, svc, published, state)
+    return _show(request, svc, instrument, state, token)
 
 
 routes = [
     Route("/s/{instrument}", start, methods=["GET"]),
     Route("/s/{instrument}", submit, methods=["POST"]),
+    Route("/s/{instrument}/resume", resume_form, methods=["GET"]),
+    Route("/s/{instrument}/resume", resume_submit, methods=["POST"]),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,13 +30,23 @@ class SurveyState:
     """Seconds since the epoch, only ever inside the encrypted draft; the record gets a duration."""
     page_seconds: dict[str, int] = field(default_factory=dict)
     shown_at: float = field(default_factory=time.time)
+    seed: int = field(default_factory=lambda: secrets.randbits(32))
+    """Seeds this respondent's choice order: stable across pages, Back and resume."""
+    furthest: int = -1
+    """The furthest page reached: a re-posted earlier page (browser Back) is accepted up to it."""
+    parked: bool = False
+    """The respondent took a resume code: this form's draft moved under the code."""
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SurveyState:
-        return cls(**json.loads(data))
+        values = json.loads(data)
+        if not isinstance(values, dict):
+            raise ValueError("draft is not a mapping")
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 def _context(instrument_id: str) -> bytes:

@@ -1,4 +1,4 @@
-"""`offramp synth ...`: synthetic data with known, planted effects, to check estimates against truth.
+"""`offramp synth ...`: synthetic data with planted effects, to check estimates against truth.
 
 Each subcommand lives beside the generator it drives (synth/logs.py, synth/respondents.py) and is
 imported only when used.
@@ -12,8 +12,11 @@ import click
 
 SUBCOMMANDS = {
     "logs": ("offramp.synth.logs", "logs_command", "Synthetic search logs with known prevalence."),
-    "respondents": ("offramp.synth.respondents", "respondents_command",
-                    "Synthetic survey respondents with planted effects."),
+    "respondents": (
+        "offramp.synth.respondents",
+        "respondents_command",
+        "Synthetic survey respondents with planted effects.",
+    ),
 }
 
 

@@ -47,7 +47,7 @@ class Services:
 
     def current_screener(self) -> Screener:
         if self.screener is None:
-            raise ConfigError("no term list configured", hint="set terms = \"FILE\" in the config")
+            raise ConfigError("no term list configured", hint='set terms = "FILE" in the config')
         return self.screener.current
 
     def survey_link_target(self) -> str | None:

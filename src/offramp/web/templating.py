@@ -24,7 +24,9 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["text_direction"] = lambda lang: "rtl" if lang.split("-")[0] in RTL_LANGUAGES else "ltr"
+    env.globals["text_direction"] = lambda lang: (
+        "rtl" if lang.split("-")[0] in RTL_LANGUAGES else "ltr"
+    )
     return env
 
 
