@@ -31,7 +31,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) browser-deps
+# axe-core (accessibility checker injected by the browser tests) from the npm registry.
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	@command -v npm >/dev/null || { echo "The accessibility tests need npm (Debian: apt-get install npm)"; exit 1; }
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent axe-core@4
+
+unit: $(STAMP) browser-deps $(AXE)
 	$(BIN)/pytest
 
 test: lint typecheck unit
