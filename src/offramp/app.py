@@ -40,6 +40,14 @@ def _flush(svc: Services) -> None:
         log.warning("counter flush failed, will retry: %s", type(exc).__name__)
 
 
+def _housekeeping(svc: Services) -> None:
+    """Periodic work off the request path: flush counters, pick up a changed term list."""
+    _flush(svc)
+    if svc.screener is not None:
+        # A broken new list is logged by the holder and the old one stays in force.
+        svc.screener.reload_if_changed()
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     svc = services or build_services(settings)
 
@@ -48,7 +56,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         async def flusher() -> None:
             while True:
                 await asyncio.sleep(FLUSH_SECONDS)
-                await asyncio.to_thread(_flush, svc)
+                await asyncio.to_thread(_housekeeping, svc)
 
         task = asyncio.create_task(flusher())
         try:
