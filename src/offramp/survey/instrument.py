@@ -1,9 +1,20 @@
 """The survey model: Instrument, Page, Question, Choice.
 
 Everything downstream (pages, sealing, export, codebook, analysis) reads this model, never the
-authoring format, so an XLSForm and a YAML file that say the same thing are the same instrument.
+authoring format, so an XLSForm and a YAML file that say the same thing are the same instrument
+(`==` on two Instruments compares everything a respondent or researcher could notice).
 Every question has a stable variable name and every choice a stable value: the dataset's columns
 are named after them. Labels are per-language mappings.
+
+Shape: an Instrument has a consent text, pages and a debrief text. A page holds questions in order;
+some consecutive questions may belong to a Block (a labelled sub-group of the page; with the
+appearance "table-list" a block of select_one questions sharing one choice list is a grid, the
+likert/matrix question of LimeSurvey). Blocks do not nest.
+
+"Prefer not to say" and "don't know" are answers, not blanks: a choice carries `missing` =
+"refused" or "dont_know". A text or number question offers them as extra choices whose values are
+the dataset's reserved codes ("-97", "-98"; see `missing_choice`), so the export needs no special
+case for them.
 """
 
 from __future__ import annotations
@@ -12,6 +23,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from offramp.data.codes import DONT_KNOW, NOT_SHOWN, REFUSED
 
 Text = dict[str, str]
 """A translatable string: language code -> text."""
@@ -27,7 +40,13 @@ QUESTION_TYPES = (
     "rank",
 )
 ANSWER_TYPES = frozenset(QUESTION_TYPES) - {"note"}
+SELECT_TYPES = frozenset({"select_one", "select_multiple", "rank"})
 MissingKind = Literal["refused", "dont_know"]
+MISSING_KINDS: tuple[MissingKind, ...] = ("refused", "dont_know")
+MISSING_VALUES: dict[str, str] = {"refused": str(REFUSED), "dont_know": str(DONT_KNOW)}
+"""What a text or number question stores when the respondent chooses a missing kind."""
+RESERVED_NUMBERS = frozenset({REFUSED, DONT_KNOW, NOT_SHOWN})
+GRID_APPEARANCE = "table-list"
 
 
 def pick(text: Text, language: str, fallback: str) -> str:
@@ -68,6 +87,8 @@ class Question:
     randomize: bool = False
     appearance: str | None = None
     max_length: int = 2000
+    block: str | None = None
+    """Name of the Block (on the same page) this question belongs to, if any."""
 
     @property
     def answers(self) -> bool:
@@ -75,7 +96,30 @@ class Question:
 
     @property
     def is_select(self) -> bool:
-        return self.type in ("select_one", "select_multiple", "rank")
+        return self.type in SELECT_TYPES
+
+    def missing_choices(self) -> tuple[Choice, ...]:
+        return tuple(c for c in self.choices if c.missing)
+
+
+def missing_choice(kind: MissingKind, label: Text) -> Choice:
+    """The extra choice a text or number question offers for a missing kind."""
+    return Choice(value=MISSING_VALUES[kind], label=dict(label), missing=kind)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A labelled group of questions inside a page; a grid when appearance is "table-list"."""
+
+    name: str
+    label: Text = field(default_factory=dict)
+    hint: Text = field(default_factory=dict)
+    relevant: str | None = None
+    appearance: str | None = None
+
+    @property
+    def is_grid(self) -> bool:
+        return (self.appearance or "").split()[:1] == [GRID_APPEARANCE]
 
 
 @dataclass(frozen=True)
@@ -84,6 +128,13 @@ class Page:
     title: Text = field(default_factory=dict)
     questions: tuple[Question, ...] = ()
     relevant: str | None = None
+    blocks: tuple[Block, ...] = ()
+
+    def block(self, name: str) -> Block:
+        for block in self.blocks:
+            if block.name == name:
+                return block
+        raise KeyError(name)
 
 
 @dataclass(frozen=True)
@@ -138,6 +189,7 @@ class Instrument:
                 title=dict(p.get("title") or {}),
                 relevant=p.get("relevant"),
                 questions=tuple(_question_from_dict(q) for q in p.get("questions", ())),
+                blocks=tuple(_block_from_dict(b) for b in p.get("blocks", ())),
             )
             for p in data["pages"]
         )
@@ -155,6 +207,16 @@ class Instrument:
     @classmethod
     def from_json(cls, text: str) -> Instrument:
         return cls.from_dict(json.loads(text))
+
+
+def _block_from_dict(data: dict[str, Any]) -> Block:
+    return Block(
+        name=data["name"],
+        label=dict(data.get("label") or {}),
+        hint=dict(data.get("hint") or {}),
+        relevant=data.get("relevant"),
+        appearance=data.get("appearance"),
+    )
 
 
 def _question_from_dict(data: dict[str, Any]) -> Question:
