@@ -111,12 +111,20 @@ def _measure(question: Question | None, choice: str | None, name: str) -> str:
     return "nominal"
 
 
-def _choice_union(questions: list[Question]) -> list[dict[str, Any]]:
+def ordered_text(text: dict[str, str], languages: tuple[str, ...]) -> dict[str, str]:
+    """Texts with the instrument's languages first (default first), as stored definitions sort
+    keys alphabetically and readers that take "the first label" should get the default one."""
+    first = {lang: text[lang] for lang in languages if lang in text}
+    return {**first, **{k: v for k, v in text.items() if k not in first}}
+
+
+def _choice_union(questions: list[Question], languages: tuple[str, ...]) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for q in questions:
         for c in q.choices:
             if c.value not in seen:
-                seen[c.value] = {"value": c.value, "label": dict(c.label), "missing": c.missing}
+                seen[c.value] = {"value": c.value, "label": ordered_text(dict(c.label), languages),
+                                 "missing": c.missing}
     return list(seen.values())
 
 
@@ -153,7 +161,9 @@ def build_codebook(
     }
     for name, asked in found.items():
         key, q, choice, page = asked[0]
-        choices = _choice_union([a[1] for a in asked])
+        newest = keyed[key]
+        label_order = (newest.default_language, *newest.languages)
+        choices = _choice_union([a[1] for a in asked], label_order)
         if q.type == "select_one":
             codes = stat_codes(choices)
             counts_by_value = _value_counts(data, name)
@@ -171,8 +181,8 @@ def build_codebook(
                 "question": q.name,
                 "type": kind,
                 "role": "question",
-                "label": dict(q.label),
-                "hint": dict(q.hint),
+                "label": ordered_text(dict(q.label), label_order),
+                "hint": ordered_text(dict(q.hint), label_order),
                 "choices": choices,
                 "choice": choice,
                 "relevant": q.relevant,
@@ -194,7 +204,10 @@ def build_codebook(
             variables.append(_plain_variable(name, label, "quality", data, stat))
     languages: list[str] = []
     for key in ordered:
-        languages += [lang for lang in keyed[key].languages if lang not in languages]
+        instrument = keyed[key]
+        for lang in (instrument.default_language, *instrument.languages):
+            if lang not in languages:
+                languages.append(lang)
     return {
         "codebook_version": 1,
         "instruments": [
