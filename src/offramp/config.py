@@ -40,6 +40,10 @@ class Settings:
     admin_host: str = ""
     admin_listen: str = "127.0.0.1:8001"
     max_inflight: int = 1024
+    # Survey (issue 5): a token bucket per instrument and worker (posts a second, burst).
+    # See docs/surveys.md.
+    survey_rate: int = 200
+    survey_burst: int = 400
 
 
 _ENV_PREFIX = "OFFRAMP_"
@@ -154,6 +158,8 @@ def _validate(raw: Mapping[str, Any], base: Path) -> Settings:
         elif key == "messages_dir":
             values[key] = _as_path(key, value, base)
         elif key == "max_inflight":
+            values[key] = _as_int(key, value, minimum=1, maximum=1_000_000)
+        elif key in ("survey_rate", "survey_burst"):
             values[key] = _as_int(key, value, minimum=1, maximum=1_000_000)
         elif key == "arms":
             values[key] = _as_arms(value)

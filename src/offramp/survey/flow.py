@@ -1,26 +1,45 @@
-"""Which page comes next, which questions a respondent sees, and whether a page's answers stand.
+"""Which page comes next, which questions and choices a respondent sees, and whether answers stand.
 
 Pure functions over the Instrument and the answers so far; the web routes only parse and render.
+
+Answers are kept as the respondent gave them: a select_one is its choice value, a select_multiple
+or rank a list of values (rank: in order of position), text a str, integer an int, decimal a float.
+A text or number question answered "prefer not to say" / "don't know" holds the reserved code as a
+string ("-97" / "-98"). Calculations hold the XPath string of their value, as ODK stores them.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from offramp.survey.expressions import ExpressionError, evaluate, truthy
-from offramp.survey.instrument import Choice, Instrument, Page, Question, pick
+from offramp.survey import ui
+from offramp.survey.expressions import ExpressionError, parse, to_string, truthy
+from offramp.survey.instrument import (
+    RESERVED_NUMBERS,
+    Choice,
+    Instrument,
+    Page,
+    Question,
+    pick,
+)
 
 Answers = dict[str, Any]
+MISSING_SUFFIX = "__missing"
+"""Form field of a text/number/rank question's "prefer not to say" / "don't know" boxes."""
+RANK_SEPARATOR = "__"
+"""Form field `question__choice` holds the position given to that choice of a rank question."""
 
 
-def _holds(expression: str | None, answers: Mapping[str, Any], current: Any = None) -> bool:
+def _holds(expression: str | None, answers: Mapping[str, Any], current: Any = None,
+           *, choice_filter: bool = False) -> bool:
     if not expression:
         return True
     try:
-        return truthy(evaluate(expression, answers, current))
+        return truthy(parse(expression, choice_filter=choice_filter).evaluate(answers, current))
     except ExpressionError:
         # `survey check` rejects bad expressions before publishing; at run time a condition that
         # cannot be evaluated hides the question rather than breaking the respondent's page.
@@ -28,24 +47,42 @@ def _holds(expression: str | None, answers: Mapping[str, Any], current: Any = No
 
 
 def visible_questions(page: Page, answers: Mapping[str, Any]) -> list[Question]:
+    """The questions of `page` a respondent with `answers` is shown (none if the page is hidden)."""
     if not _holds(page.relevant, answers):
         return []
+    hidden_blocks = {b.name for b in page.blocks if not _holds(b.relevant, answers)}
     return [
-        q for q in page.questions if q.type != "calculate" and _holds(q.relevant, answers)
+        q for q in page.questions
+        if q.type != "calculate" and q.block not in hidden_blocks and _holds(q.relevant, answers)
     ]
 
 
-def visible_choices(question: Question, answers: Mapping[str, Any]) -> list[Choice]:
-    if not question.choice_filter:
+def choice_order(question: Question, seed: int | None) -> list[Choice]:
+    """The question's choices in the order this respondent sees them.
+
+    With randomize, the answer choices are shuffled by a generator seeded from the respondent's
+    own draft seed and the question name: the order is stable across Back, reloads and resumes,
+    and differs between respondents. Missing kinds ("prefer not to say") stay last, unshuffled.
+    """
+    if not question.randomize or seed is None:
         return list(question.choices)
-    kept = []
-    for choice in question.choices:
-        scope = dict(answers)
-        scope.update(choice.filters)
-        scope["name"] = choice.value
-        if _holds(question.choice_filter, scope, choice.value):
-            kept.append(choice)
-    return kept
+    answers = [c for c in question.choices if not c.missing]
+    rest = [c for c in question.choices if c.missing]
+    random.Random(f"{seed}:{question.name}").shuffle(answers)  # noqa: S311 - order, not secrets
+    return answers + rest
+
+
+def visible_choices(question: Question, answers: Mapping[str, Any],
+                    seed: int | None = None) -> list[Choice]:
+    """Choices shown for `question`: filtered by its choice_filter, in this respondent's order."""
+    ordered = choice_order(question, seed)
+    if not question.choice_filter:
+        return ordered
+    return [
+        c for c in ordered
+        if c.missing or _holds(question.choice_filter, answers, {**c.filters, "name": c.value},
+                               choice_filter=True)
+    ]
 
 
 def page_is_shown(page: Page, answers: Mapping[str, Any]) -> bool:
@@ -67,10 +104,72 @@ def previous_page(instrument: Instrument, index: int, answers: Mapping[str, Any]
     return None
 
 
+def _walk(instrument: Instrument, answers: Mapping[str, Any]) -> tuple[Answers, list[str]]:
+    """The answers that count, and the questions shown, walking the pages in order.
+
+    An answer to a question the respondent can no longer see (they went back and changed an
+    earlier answer) is kept in the draft, in case it is shown again, but counts for nothing: it
+    does not steer skip logic, choice filters, calculations or the record. Skip logic only looks
+    back (`survey check` refuses a condition on the same or a later page), so one pass decides.
+    """
+    effective: Answers = {}
+    shown: list[str] = []
+    has_calculations = any(q.type == "calculate" for q in instrument.questions())
+    for page in instrument.pages:
+        for question in visible_questions(page, effective):
+            if not question.answers:
+                continue
+            shown.append(question.name)
+            if question.name in answers:
+                effective[question.name] = answers[question.name]
+        if has_calculations:
+            apply_calculations(instrument, effective)
+    return effective, shown
+
+
+def effective_answers(instrument: Instrument, answers: Mapping[str, Any]) -> Answers:
+    """`answers` without those to questions that skip logic now hides; calculations fresh."""
+    return _walk(instrument, answers)[0]
+
+
+def shown_pages(instrument: Instrument, answers: Mapping[str, Any]) -> list[int]:
+    return [i for i, page in enumerate(instrument.pages) if page_is_shown(page, answers)]
+
+
+def _undecided(expression: str | None, answers: Mapping[str, Any]) -> bool:
+    if not expression:
+        return False
+    try:
+        return any(answers.get(name) is None for name in parse(expression).variables())
+    except ExpressionError:
+        return False
+
+
+def progress(instrument: Instrument, index: int, answers: Mapping[str, Any]) -> tuple[int, int]:
+    """(this page's number, pages in all) as the respondent sees it.
+
+    Later pages whose skip logic reads questions not yet answered are counted as coming: the
+    total then only shrinks as answers rule pages out, which reads as progress, never as a setback.
+    """
+    before = [i for i in range(index) if page_is_shown(instrument.pages[i], answers)]
+    position = len(before) + 1
+    after = 0
+    for page in instrument.pages[index + 1:]:
+        if page_is_shown(page, answers) or _undecided(page.relevant, answers) or any(
+            _undecided(q.relevant, answers) for q in page.questions
+        ) or any(_undecided(b.relevant, answers) for b in page.blocks):
+            after += 1
+    return position, position + after
+
+
 @dataclass
 class PageResult:
     answers: Answers
+    """All answers after this page: valid ones of the page replace earlier ones."""
     errors: dict[str, str] = field(default_factory=dict)
+    """question name -> message, in the respondent's language."""
+    raw: dict[str, list[str]] = field(default_factory=dict)
+    """What was posted for each question with an error, to show it again for correction."""
 
 
 def _message(text: Mapping[str, str], language: str, fallback: str, default: str) -> str:
@@ -83,88 +182,209 @@ def parse_page(
     form: Mapping[str, list[str]],
     answers: Mapping[str, Any],
     language: str,
+    seed: int | None = None,
 ) -> PageResult:
-    """Read one page's fields into answers; errors name the field and what to fix."""
+    """Read one page's fields into answers; errors name the question and say what to fix.
+
+    A question with an error keeps its earlier answer (if any) in `answers`, so a mistake on a
+    page never costs an answer given before.
+    """
     merged: Answers = dict(answers)
+    scope = effective_answers(instrument, answers)
     errors: dict[str, str] = {}
-    for question in visible_questions(page, answers):
+    raw_shown: dict[str, list[str]] = {}
+    for question in visible_questions(page, scope):
         if not question.answers:
             continue
-        raw = [v for v in form.get(question.name, []) if v is not None]
-        value, error = _parse_value(question, raw, answers)
+        raw = [v for v in form.get(question.name, []) if isinstance(v, str)]
+        value, error = _parse_value(question, form, raw, scope, language, seed)
         if error:
             errors[question.name] = error
-            merged.pop(question.name, None)
+            raw_shown[question.name] = raw
             continue
         if value is None or value == []:
             merged.pop(question.name, None)
             if question.required:
                 errors[question.name] = _message(
                     question.required_message, language, instrument.default_language,
-                    "Please answer this question, or choose to skip it.",
+                    ui.text(language, "required"),
                 )
             continue
-        merged[question.name] = value
-        if question.constraint and not _holds(question.constraint, merged, value):
+        if (question.constraint and not _is_missing_answer(question, value)
+                and not _holds(question.constraint, {**scope, **merged, question.name: value},
+                               value)):
             errors[question.name] = _message(
                 question.constraint_message, language, instrument.default_language,
-                "This answer is not allowed here; please check it.",
+                ui.text(language, "not_allowed"),
             )
-    apply_calculations(instrument, merged)
-    return PageResult(answers=merged, errors=errors)
+            raw_shown[question.name] = raw
+            continue
+        merged[question.name] = value
+    fresh = effective_answers(instrument, merged)
+    for calculation in _calculation_order(instrument):
+        if calculation.name in fresh:
+            merged[calculation.name] = fresh[calculation.name]
+        else:
+            merged.pop(calculation.name, None)
+    return PageResult(answers=merged, errors=errors, raw=raw_shown)
 
 
-def _parse_value(question: Question, raw: list[str], answers: Mapping[str, Any]) -> tuple[Any, str]:
-    allowed = {c.value for c in visible_choices(question, answers)}
-    if question.type == "select_one":
-        if not raw or raw[0] == "":
-            return None, ""
-        if len(raw) > 1 or raw[0] not in allowed:
-            return None, "Please choose one of the options shown."
-        return raw[0], ""
-    if question.type in ("select_multiple", "rank"):
+def _is_missing_answer(question: Question, value: Any) -> bool:
+    return any(c.missing and c.value == value for c in question.choices)
+
+
+def _missing_boxes(question: Question, form: Mapping[str, list[str]]) -> tuple[list[str], str]:
+    """The missing kinds ticked under a text/number/rank question; error if not one of them."""
+    ticked = [v for v in form.get(question.name + MISSING_SUFFIX, []) if v != ""]
+    allowed = {c.value for c in question.missing_choices()}
+    if any(v not in allowed for v in ticked):
+        return [], "choose_only_shown"
+    return list(dict.fromkeys(ticked)), ""
+
+
+def _parse_value(
+    question: Question,
+    form: Mapping[str, list[str]],
+    raw: list[str],
+    answers: Mapping[str, Any],
+    language: str,
+    seed: int | None,
+) -> tuple[Any, str]:
+    def say(key: str, **values: object) -> str:
+        return ui.text(language, key, **values)
+
+    if question.type in ("select_one", "select_multiple"):
+        allowed = {c.value: c for c in visible_choices(question, answers, seed)}
         values = [v for v in raw if v != ""]
+        if question.type == "select_one":
+            if not values:
+                return None, ""
+            if len(values) > 1 or values[0] not in allowed:
+                return None, say("choose_shown")
+            return values[0], ""
         if any(v not in allowed for v in values) or len(set(values)) != len(values):
-            return None, "Please choose only among the options shown."
+            return None, say("choose_only_shown")
+        missing = [v for v in values if allowed[v].missing]
+        if missing and len(values) > 1:
+            option = pick(allowed[missing[0]].label, language, "")
+            return None, say("both_given", option=option)
         return values, ""
+
+    ticked, problem = _missing_boxes(question, form)
+    if problem:
+        return None, say(problem)
+    missing_by_value = {c.value: c for c in question.missing_choices()}
+
+    if question.type == "rank":
+        ranked = [c for c in visible_choices(question, answers, seed) if not c.missing]
+        positions: list[tuple[int, str]] = []
+        for choice in ranked:
+            given = [v for v in form.get(question.name + RANK_SEPARATOR + choice.value, [])
+                     if v != ""]
+            if not given:
+                continue
+            try:
+                position = int(given[0])
+            except ValueError:
+                return None, say("rank_each")
+            if len(given) > 1 or not 1 <= position <= len(ranked):
+                return None, say("rank_each")
+            positions.append((position, choice.value))
+        if len({p for p, _ in positions}) != len(positions):
+            return None, say("rank_each")
+        if ticked:
+            if positions or len(ticked) > 1:
+                option = pick(missing_by_value[ticked[0]].label, language, "")
+                return None, say("both_given", option=option)
+            return ticked[0], ""
+        return [value for _, value in sorted(positions)], ""
+
     text = raw[0].strip() if raw else ""
+    if len(raw) > 1:
+        return None, say("unreadable")
+    if ticked:
+        if text or len(ticked) > 1:
+            option = pick(missing_by_value[ticked[0]].label, language, "")
+            return None, say("both_given", option=option)
+        return ticked[0], ""
     if not text:
         return None, ""
     if len(text) > question.max_length:
-        return None, f"Please shorten this answer to at most {question.max_length} characters."
+        return None, say("shorten", n=question.max_length)
     if question.type == "integer":
         try:
-            return int(text), ""
+            number = int(text.replace("\u2212", "-"))
         except ValueError:
-            return None, "Please enter a whole number."
+            return None, say("whole_number")
+        if number in RESERVED_NUMBERS:
+            return None, say("reserved_number")
+        if abs(number) > 10**15:
+            return None, say("whole_number")
+        return number, ""
     if question.type == "decimal":
         try:
-            number = float(text)
+            number_f = float(text.replace(",", ".").replace("\u2212", "-"))
         except ValueError:
-            return None, "Please enter a number."
-        if not math.isfinite(number):
-            return None, "Please enter a number."
-        return number, ""
+            return None, say("number")
+        if not math.isfinite(number_f) or abs(number_f) > 1e15:
+            return None, say("number")
+        if number_f in RESERVED_NUMBERS:
+            return None, say("reserved_number")
+        return number_f, ""
     return text, ""
 
 
+# -- calculations ---------------------------------------------------------------------------------
+_ORDER_CACHE: dict[int, tuple[Instrument, list[Question]]] = {}
+
+
+def _calculation_order(instrument: Instrument) -> list[Question]:
+    """Calculations ordered so each comes after the calculations it reads (cycles: form order)."""
+    cached = _ORDER_CACHE.get(id(instrument))
+    if cached is not None and cached[0] is instrument:
+        return cached[1]
+    calcs = {q.name: q for q in instrument.questions() if q.type == "calculate" and q.calculation}
+    reads: dict[str, set[str]] = {}
+    for name, question in calcs.items():
+        try:
+            reads[name] = set(parse(question.calculation or "").variables()) & set(calcs)
+        except ExpressionError:
+            reads[name] = set()
+    ordered: list[Question] = []
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done or name in visiting:
+            return
+        visiting.add(name)
+        for other in sorted(reads[name]):
+            visit(other)
+        visiting.discard(name)
+        done.add(name)
+        ordered.append(calcs[name])
+
+    for name in calcs:
+        visit(name)
+    if len(_ORDER_CACHE) > 64:
+        _ORDER_CACHE.clear()
+    _ORDER_CACHE[id(instrument)] = (instrument, ordered)
+    return ordered
+
+
 def apply_calculations(instrument: Instrument, answers: Answers) -> None:
-    for question in instrument.questions():
-        if question.type == "calculate" and question.calculation:
-            try:
-                answers[question.name] = evaluate(question.calculation, answers)
-            except ExpressionError:
-                answers.pop(question.name, None)
+    for question in _calculation_order(instrument):
+        try:
+            value = parse(question.calculation or "").evaluate(answers)
+        except ExpressionError:
+            answers.pop(question.name, None)
+            continue
+        answers[question.name] = to_string(value)
 
 
 def shown_questions(instrument: Instrument, answers: Mapping[str, Any]) -> list[str]:
     """Names of every answerable question the respondent was (or would now be) shown."""
-    return [
-        q.name
-        for page in instrument.pages
-        for q in visible_questions(page, answers)
-        if q.answers
-    ]
+    return _walk(instrument, answers)[1]
 
 
 def final_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,9 +393,5 @@ def final_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[st
     Answers given on a page that later became hidden (the respondent went back and changed an
     earlier answer) are dropped, so the dataset never holds an answer to a question not shown.
     """
-    shown = shown_questions(instrument, answers)
-    kept = {name: answers[name] for name in shown if name in answers}
-    for question in instrument.questions():
-        if question.type == "calculate" and question.name in answers:
-            kept[question.name] = answers[question.name]
-    return {"answers": kept, "shown": shown}
+    effective, shown = _walk(instrument, answers)
+    return {"answers": effective, "shown": shown}

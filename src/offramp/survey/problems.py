@@ -114,7 +114,7 @@ class SourceMap:
         column = self.sheet_columns.get(base.sheet, {}).get(name)
         if column is not None:
             return base.with_column(column[0], column[1])
-        return base.with_column(name)
+        return base.with_column(f"{name}, a column the sheet does not have")
 
 
 @dataclass

@@ -1,0 +1,296 @@
+"""Survey pages as HTML: the view of one page for one respondent, rendered by Jinja templates.
+
+Everything a template shows is decided here (labels in the respondent's language, choices in their
+order, what was typed, errors), so templates hold no logic and routes hold no markup. All text is
+escaped by the template environment; nothing here marks a string safe.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from offramp.survey import flow, ui
+from offramp.survey.instrument import Instrument, Page, Question, Text, pick
+from offramp.web.i18n import language_name
+from offramp.web.templating import render
+
+HONEYPOT = "__website"
+"""A field people never see; bots fill it. Two underscores: no question can be named like it."""
+_REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+Fields = Mapping[str, list[str]]
+
+
+@dataclass
+class Chrome:
+    """What every survey page carries around its content."""
+
+    lang: str
+    action: str
+    help_href: str
+    leave_href: str
+    preview: bool = False
+    languages: list[tuple[str, str, str]] = field(default_factory=list)
+    """(code, name, href) of the instrument's other languages (consent page only)."""
+
+    @property
+    def t(self) -> Mapping[str, str]:
+        return ui.words(self.lang)
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n|\r\n\s*\r\n", text) if p.strip()]
+
+
+def _format_number(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def answer_fields(question: Question, value: Any) -> dict[str, list[str]]:
+    """A stored answer as the form fields that would have posted it."""
+    if value is None:
+        return {}
+    missing = {c.value for c in question.missing_choices()}
+    if question.type == "select_one":
+        return {question.name: [str(value)]}
+    if question.type == "select_multiple":
+        values = value if isinstance(value, list) else str(value).split()
+        return {question.name: [str(v) for v in values]}
+    if isinstance(value, str) and value in missing:
+        return {question.name + flow.MISSING_SUFFIX: [value]}
+    if question.type == "rank":
+        values = value if isinstance(value, list) else str(value).split()
+        return {question.name + flow.RANK_SEPARATOR + str(v): [str(i)]
+                for i, v in enumerate(values, start=1)}
+    return {question.name: [_format_number(value)]}
+
+
+class _View:
+    def __init__(self, instrument: Instrument, language: str, answers: Mapping[str, Any],
+                 seed: int | None) -> None:
+        self.instrument = instrument
+        self.language = language
+        self.answers = answers
+        self.seed = seed
+
+    def pick(self, text: Text | None) -> str:
+        return pick(dict(text or {}), self.language, self.instrument.default_language)
+
+    def piped(self, text: Text) -> str:
+        """Text with ${name} replaced by the respondent's own earlier answer."""
+        raw = self.pick(text)
+        if "${" not in raw:
+            return raw
+        return _REF_RE.sub(lambda m: self.display(m.group(1)), raw)
+
+    def display(self, name: str) -> str:
+        value = self.answers.get(name)
+        if value is None:
+            return ""
+        try:
+            question = self.instrument.question(name)
+        except KeyError:
+            return str(value)
+        labels = {c.value: self.pick(c.label) for c in question.choices}
+        if isinstance(value, list):
+            return ", ".join(labels.get(str(v), str(v)) for v in value)
+        return labels.get(str(value), _format_number(value))
+
+    def question(self, question: Question, fields: Fields, error: str) -> dict[str, Any]:
+        posted = fields.get(question.name, [])
+        choices = flow.visible_choices(question, self.answers, self.seed)
+        item: dict[str, Any] = {
+            "name": question.name,
+            "type": question.type,
+            "label": self.piped(question.label),
+            "hint": self.piped(question.hint) if question.hint else "",
+            "error": error,
+            "required": question.required,
+            "appearance": (question.appearance or "").split()[:1][0]
+            if question.appearance else "",
+            "max_length": question.max_length,
+            "value": posted[0] if posted else "",
+            "choices": [],
+            "missing": [],
+            "rank": [],
+        }
+        if question.type in ("select_one", "select_multiple"):
+            item["choices"] = [
+                {"value": c.value, "label": self.pick(c.label), "checked": c.value in posted,
+                 "missing": bool(c.missing)}
+                for c in choices
+            ]
+        else:
+            ticked = fields.get(question.name + flow.MISSING_SUFFIX, [])
+            item["missing"] = [
+                {"value": c.value, "label": self.pick(c.label), "checked": c.value in ticked}
+                for c in choices if c.missing
+            ]
+        if question.type == "rank":
+            ranked = [c for c in choices if not c.missing]
+            item["rank"] = [
+                {"value": c.value, "label": self.pick(c.label),
+                 "position": (fields.get(question.name + flow.RANK_SEPARATOR + c.value) or [""])[0]}
+                for c in ranked
+            ]
+            item["positions"] = [str(i) for i in range(1, len(ranked) + 1)]
+        return item
+
+
+def page_html(
+    chrome: Chrome,
+    instrument: Instrument,
+    page_index: int,
+    answers: Mapping[str, Any],
+    token: str,
+    *,
+    seed: int | None = None,
+    posted: Fields | None = None,
+    errors: Mapping[str, str] | None = None,
+    prefill: bool = False,
+    notice: str = "",
+    can_save: bool = True,
+    arm: str = "none",
+) -> str:
+    """One page of questions. `posted` (after an error) wins over stored answers."""
+    page: Page = instrument.pages[page_index]
+    answers = flow.effective_answers(instrument, answers)
+    view = _View(instrument, chrome.lang, answers, seed)
+    errors = errors or {}
+    visible = flow.visible_questions(page, answers)
+    fields: dict[str, list[str]] = {}
+    for question in visible:
+        if posted is not None:
+            for key, values in posted.items():
+                if key == question.name or key.startswith(question.name + "__"):
+                    fields[key] = list(values)
+        elif question.name in answers:
+            fields.update(answer_fields(question, answers[question.name]))
+        elif prefill and question.default is not None:
+            default: Any = question.default
+            if question.type in ("select_multiple", "rank"):
+                default = question.default.split()
+            fields.update(answer_fields(question, default))
+    items: list[dict[str, Any]] = []
+    blocks = {b.name: b for b in page.blocks}
+    for question in visible:
+        if not question.answers and question.type != "note":
+            continue
+        entry = view.question(question, fields, errors.get(question.name, ""))
+        block = blocks.get(question.block or "")
+        if block is None:
+            items.append({"kind": "question", "q": entry})
+            continue
+        if items and items[-1].get("block") == block.name:
+            items[-1]["questions"].append(entry)
+            continue
+        items.append({
+            "kind": "grid" if block.is_grid else "block",
+            "block": block.name,
+            "label": view.piped(block.label),
+            "hint": view.piped(block.hint) if block.hint else "",
+            "questions": [entry],
+            "columns": [(c["label"], c["missing"]) for c in entry["choices"]],
+        })
+    position, total = flow.progress(instrument, page_index, answers)
+    summary = [
+        (name, view.piped(instrument.question(name).label), message)
+        for name, message in errors.items()
+    ]
+    return render(
+        "page.html",
+        c=chrome,
+        t=chrome.t,
+        lang=chrome.lang,
+        title=view.pick(page.title) or view.pick(instrument.title),
+        survey_title=view.pick(instrument.title),
+        items=items,
+        token=token,
+        page_id=page.id,
+        progress=ui.text(chrome.lang, "progress", n=position, total=total),
+        position=position,
+        total=total,
+        has_back=flow.previous_page(instrument, page_index, answers) is not None,
+        can_save=can_save,
+        honeypot=HONEYPOT,
+        arm=arm,
+        summary=summary,
+        notice=notice,
+    )
+
+
+def consent_html(chrome: Chrome, instrument: Instrument, token: str, arm: str) -> str:
+    view = _View(instrument, chrome.lang, {}, None)
+    return render(
+        "consent.html",
+        c=chrome,
+        t=chrome.t,
+        lang=chrome.lang,
+        title=view.pick(instrument.title),
+        consent=paragraphs(view.pick(instrument.consent)),
+        token=token,
+        arm=arm,
+        honeypot=HONEYPOT,
+    )
+
+
+def thanks_html(chrome: Chrome, instrument: Instrument,
+                recorded: Mapping[str, Any] | None = None) -> str:
+    view = _View(instrument, chrome.lang, {}, None)
+    return render(
+        "thanks.html",
+        c=chrome,
+        t=chrome.t,
+        lang=chrome.lang,
+        title=ui.text(chrome.lang, "thanks_title"),
+        debrief=paragraphs(view.pick(instrument.debrief)),
+        recorded=recorded,
+    )
+
+
+def notice_html(chrome: Chrome, title: str, message: str, restart: str | None = None) -> str:
+    return render("notice.html", c=chrome, t=chrome.t, lang=chrome.lang, title=title,
+                  message=message, restart=restart)
+
+
+def resume_code_html(chrome: Chrome, instrument: Instrument, code: str, token: str,
+                     page_id: str, days: int) -> str:
+    view = _View(instrument, chrome.lang, {}, None)
+    return render(
+        "resume_code.html",
+        c=chrome,
+        t=chrome.t,
+        lang=chrome.lang,
+        title=ui.text(chrome.lang, "resume_title"),
+        survey_title=view.pick(instrument.title),
+        words=code.split(),
+        intro=ui.text(chrome.lang, "resume_intro", days=days),
+        token=token,
+        page_id=page_id,
+    )
+
+
+def resume_form_html(chrome: Chrome, instrument: Instrument, error: str = "") -> str:
+    view = _View(instrument, chrome.lang, {}, None)
+    return render(
+        "resume_form.html",
+        c=chrome,
+        t=chrome.t,
+        lang=chrome.lang,
+        title=ui.text(chrome.lang, "resume_link"),
+        survey_title=view.pick(instrument.title),
+        error=error,
+        honeypot=HONEYPOT,
+    )
+
+
+def language_links(instrument: Instrument, current: str, base: str) -> list[tuple[str, str, str]]:
+    return [
+        (code, language_name(code), f"{base}?lang={code}")
+        for code in instrument.languages
+        if code != current
+    ]
