@@ -142,3 +142,10 @@ def test_blank_answers_are_unanswered(value: Any) -> None:
     response = opened(instrument, {"sought_help": "yes", "comments": value, "would_help": value})
     row = build_dataset({("study", 1): instrument}, [response]).row(0, named=True)
     assert row["comments"] is None and row["would_help__warning"] is None
+
+
+def test_a_list_where_one_choice_belongs_does_not_break_the_build() -> None:
+    instrument = make_instrument()
+    response = opened(instrument, {"sought_help": ["yes", "no"]})
+    row = build_dataset({("study", 1): instrument}, [response]).row(0, named=True)
+    assert row["sought_help"] == cell(columns_for(instrument)[0], response)

@@ -138,11 +138,27 @@ def _declined(question: Question, chosen: list[Any], missing: Mapping[str, int])
 _NS: Any = object()  # sentinel: not shown
 
 
-def _raw(question: Question, answers: list[dict[str, Any]], shown: list[set[str]]) -> list[Any]:
-    name = question.name
-    if question.type == "calculate":
-        return [a.get(name, _NS) for a in answers]
-    return [a.get(name) if name in s else _NS for a, s in zip(answers, shown, strict=True)]
+def _raw_columns(
+    questions: list[Question], responses: list[OpenedResponse]
+) -> dict[str, list[Any]]:
+    """Each answerable question's raw values (or _NS), one pass over each response's own dicts.
+
+    Walking response by response touches each answers dict once, in order, instead of looking
+    every question up in every dict: at 300 variables that is the difference that matters.
+    """
+    n = len(responses)
+    raw: dict[str, list[Any]] = {q.name: [_NS] * n for q in questions}
+    calculated = {q.name for q in questions if q.type == "calculate"}
+    for i, response in enumerate(responses):
+        for name in response.shown:
+            column = raw.get(name)
+            if column is not None and name not in calculated:
+                column[i] = None
+        for name, value in response.answers.items():
+            column = raw.get(name)
+            if column is not None and (column[i] is not _NS or name in calculated):
+                column[i] = value
+    return raw
 
 
 def _blank(value: Any) -> bool:
@@ -152,15 +168,25 @@ def _blank(value: Any) -> bool:
 def _scalar_column(question: Question, raw: list[Any]) -> tuple[list[Any], pl.DataType]:
     missing = missing_choices(question)
     if question.type == "integer":
-        return [NOT_SHOWN if v is _NS else None if _blank(v) else v for v in raw], pl.Int64()
+        return [NOT_SHOWN if v is _NS else None if v is None or v == "" or v == [] else v
+                for v in raw], pl.Int64()
     if question.type == "decimal":
         return [NOT_SHOWN if v is _NS else None if _blank(v) else float(v) for v in raw], \
             pl.Float64()
     ns = str(NOT_SHOWN)
     texts = {value: str(code) for value, code in missing.items()}
-    return [
-        ns if v is _NS else None if _blank(v) else texts.get(v) or _text(v) for v in raw
-    ], pl.Utf8()
+    if question.type == "calculate":
+        return [ns if v is _NS else None if _blank(v) else _text(v) for v in raw], pl.Utf8()
+    try:
+        return [
+            ns if v is _NS else None if v is None or v == "" or v == [] else texts.get(v, v)
+            for v in raw
+        ], pl.Utf8()
+    except TypeError:  # an unhashable value (a list where one choice belongs): keep its text
+        return [
+            ns if v is _NS else None if _blank(v) else texts.get(v, v) if isinstance(v, str)
+            else _text(v) for v in raw
+        ], pl.Utf8()
 
 
 def _multi_columns(question: Question, raw: list[Any]) -> dict[str, list[Any]]:
@@ -277,8 +303,6 @@ def build_part(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One batch of one instrument version: (rows, page timings in long form)."""
     stored = [r.stored for r in responses]
-    answers = [r.answers for r in responses]
-    shown = [set(r.shown) for r in responses]
     columns: dict[str, list[Any]] = {
         ORDER: [s.response_id for s in stored],
         "respondent": [0] * len(stored),
@@ -290,10 +314,10 @@ def build_part(
         "seconds": [s.seconds for s in stored],
     }
     schema: dict[str, pl.DataType] = {ORDER: pl.Int64(), **META_SCHEMA}
-    for question in instrument.questions():
-        if not question.answers:
-            continue
-        raw = _raw(question, answers, shown)
+    questions = [q for q in instrument.questions() if q.answers]
+    raws = _raw_columns(questions, responses)
+    for question in questions:
+        raw = raws.pop(question.name)
         if question.type in ("select_multiple", "rank"):
             for name, values in _multi_columns(question, raw).items():
                 columns[name] = values

@@ -6,11 +6,14 @@ expressions (in Rust) and streams it into the zip: the same workbook in seconds.
 the result back in the tests, so the file is checked by an independent implementation.
 
 The workbook is the minimal SpreadsheetML package (ECMA-376 part 1): one sheet "data", a header
-row of column names, then one row per respondent. Numbers are number cells (reserved codes stay
-numbers: -97, -98, -99); text is inline-string cells, neutralised against formulas (see
-offramp.data.neutralise), XML-escaped, with characters XML 1.0 cannot carry written as Excel's
-`_xHHHH_` escapes (and a literal `_xHHHH_` in the text escaped as `_x005F_xHHHH_`, Excel's rule,
-so it reads back unchanged). Days are written as ISO text (`2024-05-01`), never as a date serial.
+row of column names, then one row per respondent. Cells carry no `r` reference: each row lists
+every column, an empty one as `<c/>`, so positions are implicit (the schema allows it). Numbers
+are number cells (reserved codes stay numbers: -97, -98, -99). Text is inline-string cells,
+neutralised against formulas (offramp.data.neutralise) and XML-escaped; characters XML 1.0
+cannot carry are written as Excel's `_xHHHH_` escapes, and a literal `_xHHHH_` in the text as
+`_x005F_xHHHH_` (Excel's rule), so Excel shows the text unchanged. openpyxl does not decode
+these escapes (the tests decode them as Excel does). Days are ISO text (`2024-05-01`), never a
+date serial.
 """
 
 from __future__ import annotations
@@ -68,27 +71,6 @@ _PARTS = {
 _ILLEGAL_XML = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 
 
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA (the spreadsheet's column names)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _escape_expr(expr: pl.Expr) -> pl.Expr:
-    escaped = (
-        expr.str.replace_all(r"(_x[0-9A-Fa-f]{4}_)", "_x005F$1")
-        .str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-        .str.replace_all("\r", "&#13;", literal=True)
-    )
-    return escaped
-
-
 def _escape_illegal(value: str) -> str:
     return "".join(f"_x{ord(ch):04X}_" if _is_illegal(ch) else ch for ch in value)
 
@@ -98,37 +80,47 @@ def _is_illegal(ch: str) -> bool:
     return (code < 0x20 and ch not in "\t\n\r") or code in (0xFFFE, 0xFFFF)
 
 
-def _cell_exprs(data: pl.DataFrame) -> list[pl.Expr]:
-    exprs: list[pl.Expr] = []
-    row = pl.col("__row").cast(pl.Utf8)
-    for index, (name, dtype) in enumerate(data.schema.items()):
-        ref = pl.lit(f'<c r="{column_letter(index)}')
-        col = pl.col(name)
+def escape_text(column: str, needs_x: bool, needs_illegal: bool) -> pl.Expr:
+    """Text as SpreadsheetML cell content; the rare, costly passes only where they are needed."""
+    text = pl.col(column).cast(pl.Utf8)
+    if needs_x:
+        text = text.str.replace_all(r"(_x[0-9A-Fa-f]{4}_)", "_x005F$1")
+    if needs_illegal:
+        text = text.map_elements(_escape_illegal, return_dtype=pl.Utf8)
+    return text.str.replace_many(["&", "<", ">", "\r"], ["&amp;", "&lt;", "&gt;", "&#13;"])
+
+
+def _prepare(data: pl.DataFrame) -> pl.DataFrame:
+    """Every column as the XML of its cells: `<c/>` when empty (keeps positions without `r`)."""
+    texts = [name for name, dtype in data.schema.items() if not dtype.is_numeric()]
+    flags = data.select(
+        *[pl.col(n).cast(pl.Utf8).str.contains("_x", literal=True).any().alias(f"x{i}")
+          for i, n in enumerate(texts)],
+        *[pl.col(n).cast(pl.Utf8).str.contains(_ILLEGAL_XML).any().alias(f"i{i}")
+          for i, n in enumerate(texts)],
+    ).row(0) if texts else ()
+    needs = {n: (bool(flags[i]), bool(flags[len(texts) + i])) for i, n in enumerate(texts)}
+    exprs = []
+    for name, dtype in data.schema.items():
         if dtype.is_numeric():
-            body = pl.concat_str([ref, row, pl.lit('"><v>'), col.cast(pl.Utf8), pl.lit("</v></c>")])
+            xml = pl.concat_str([pl.lit("<c><v>"), pl.col(name).cast(pl.Utf8), pl.lit("</v></c>")])
         else:
-            text = col.cast(pl.Utf8)
-            text = pl.when(text.str.contains(_ILLEGAL_XML)).then(
-                text.map_elements(_escape_illegal, return_dtype=pl.Utf8)
-            ).otherwise(text)
-            body = pl.concat_str([ref, row, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
-                                  _escape_expr(text), pl.lit("</t></is></c>")])
-        exprs.append(pl.when(col.is_null()).then(pl.lit("")).otherwise(body))
-    return exprs
+            xml = pl.concat_str([pl.lit('<c t="inlineStr"><is><t xml:space="preserve">'),
+                                 escape_text(name, *needs[name]), pl.lit("</t></is></c>")])
+        exprs.append(xml.fill_null("<c/>").alias(name))
+    return data.select(exprs)
 
 
 def write_xlsx(data: pl.DataFrame, path: Path, codebook: dict[str, Any] | None = None,
-               *, chunk_rows: int = 2000) -> Path:
+               *, chunk_rows: int = 5000) -> Path:
     del codebook  # labels live in the codebook beside the workbook
     if data.height + 1 > MAX_ROWS or data.width > MAX_COLUMNS:
         raise InputError(
             f"{data.height} rows x {data.width} columns do not fit in one Excel sheet",
             hint="export as parquet, csv, sav or dta instead",
         )
-    safe = neutralise_frame(data)
     header = pl.DataFrame({name: [name] for name in data.columns},
                           schema={name: pl.Utf8 for name in data.columns})
-    cells = _cell_exprs(safe)
     with atomic_path(path) as temporary, zipfile.ZipFile(
         temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
     ) as archive:
@@ -136,21 +128,16 @@ def write_xlsx(data: pl.DataFrame, path: Path, codebook: dict[str, Any] | None =
             archive.writestr(part, _HEAD + xml)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write((_HEAD + f'<worksheet xmlns="{_MAIN}"><sheetData>').encode("utf-8"))
-            sheet.write(_rows(header.with_columns(pl.lit(1).alias("__row")), _cell_exprs(header)))
-            for start in range(0, safe.height, chunk_rows):
-                chunk = safe.slice(start, chunk_rows).with_columns(
-                    pl.int_range(start + 2, start + 2 + min(chunk_rows, safe.height - start))
-                    .alias("__row")
-                )
-                sheet.write(_rows(chunk, cells))
+            sheet.write(_rows(_prepare(header)))
+            for start in range(0, data.height, chunk_rows):
+                chunk = neutralise_frame(data.slice(start, chunk_rows))
+                sheet.write(_rows(_prepare(chunk)))
             sheet.write(b"</sheetData></worksheet>")
     return path
 
 
-def _rows(frame: pl.DataFrame, cells: list[pl.Expr]) -> bytes:
-    row = pl.col("__row").cast(pl.Utf8)
-    xml = frame.select(
-        pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
-        .alias("xml")
-    )["xml"]
+def _rows(cells: pl.DataFrame) -> bytes:
+    xml = cells.select(
+        pl.concat_str([pl.lit("<row>"), *[pl.col(c) for c in cells.columns], pl.lit("</row>")])
+    ).to_series()
     return "".join(xml.to_list()).encode("utf-8")
