@@ -36,15 +36,14 @@ def _verdict_json(verdict: Verdict, cache: dict[Verdict, bytes] = {}) -> bytes: 
     return data
 
 
-def render_interstitial(request: Request, svc: Services, status: int = 200) -> Response:
-    """Assign an arm, count the impression, render. Nothing about the visitor is kept."""
+def _page(svc: Services, language: str, arm: str) -> bytes:
+    """The page depends only on (language, arm) once the server runs: render each once."""
+    # Kept on the Services object, so the cache lives and dies with the app that owns it.
+    pages: dict[tuple[str, str], bytes] = svc.__dict__.setdefault("_intercept_pages", {})
+    cached = pages.get((language, arm))
+    if cached is not None:
+        return cached
     catalogue = svc.catalogue
-    language = choose_language(request, catalogue.language_codes(), svc.settings.default_language)
-    asked_arm = request.query_params.get("arm")
-    # A language switch keeps the arm the visitor already saw; anything else is a fresh draw.
-    arm = asked_arm if asked_arm in svc.arms.arms(language) else svc.arms.assign(language)
-    svc.counters.add(language=language, arm=arm, event="impression")
-    texts = catalogue.messages(language, arm)
     suffix = f"?arm={arm}&lang={language}"
     links = {"help": f"/go/help{suffix}", "leave": f"/go/leave{suffix}"}
     if svc.survey_link_target():
@@ -56,10 +55,22 @@ def render_interstitial(request: Request, svc: Services, status: int = 200) -> R
         if code != language
     ]
     html = render(
-        "intercept.html", lang=language, direction=catalogue.direction(language), t=texts,
-        links=links, others=others,
-    )
-    return HTMLResponse(html, status)
+        "intercept.html", lang=language, direction=catalogue.direction(language),
+        t=catalogue.messages(language, arm), links=links, others=others,
+    ).encode("utf-8")
+    pages[(language, arm)] = html
+    return html
+
+
+def render_interstitial(request: Request, svc: Services, status: int = 200) -> Response:
+    """Assign an arm, count the impression, send the page. Nothing about the visitor is kept."""
+    language = choose_language(request, svc.catalogue.language_codes(),
+                               svc.settings.default_language)
+    asked_arm = request.query_params.get("arm")
+    # A language switch keeps the arm the visitor already saw; anything else is a fresh draw.
+    arm = asked_arm if asked_arm in svc.arms.arms(language) else svc.arms.assign(language)
+    svc.counters.add(language=language, arm=arm, event="impression")
+    return Response(_page(svc, language, arm), status, media_type="text/html; charset=utf-8")
 
 
 async def intercept_page(request: Request) -> Response:
