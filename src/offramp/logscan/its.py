@@ -19,7 +19,6 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-import statsmodels.api as sm
 
 from offramp.errors import InputError
 
@@ -97,7 +96,9 @@ def segmented_regression(
             names.append(f"weekday_{k}")
     design = np.column_stack(columns)
     lags = maxlags if maxlags is not None else default_maxlags(len(y))
-    fit = sm.OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True})
+    from statsmodels.regression.linear_model import OLS  # imported here: slow to import
+
+    fit = OLS(y, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True})
     ci = np.asarray(fit.conf_int(alpha=1 - level))
     table = pl.DataFrame(
         {

@@ -182,6 +182,8 @@ def scan_logs(
     remember_screener(source, screener)
     problems = Problems(options.on_error, options.max_examples)
     plan_ = plan(logs, options, problems)
+    if change is not None and plan_.roles["timestamp"] is None:
+        raise ConfigError("--change-date needs timestamps, and these logs have none")
     job = Job(source, plan_.roles, options)
     acc = Accumulator(problems, out_path.parent if out_path is not None else None)
     try:
@@ -202,8 +204,6 @@ def scan_logs(
                           sessions=session_counts)
     its: ITSResult | None = None
     if change is not None:
-        if not has_time:
-            raise ConfigError("--change-date needs timestamps, and these logs have none")
         its = segmented_regression(daily_series(counts), change, maxlags=its_maxlags,
                                    level=settings.level)
         tables["its"] = its.table

@@ -34,7 +34,6 @@ _SUFFIXES = {
     ".tsv": "csv",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
-    ".json": "jsonl",
     ".txt": "text",
     ".log": "text",
 }

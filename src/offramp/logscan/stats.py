@@ -14,11 +14,11 @@ reader subtract it back, so the next smallest row is blanked too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.stats import norm
 
 DEFAULT_MIN_CELL = 10
 DEFAULT_LEVEL = 0.95
@@ -32,7 +32,7 @@ def wilson(
     """Lower and upper Wilson score bounds, elementwise; NaN where there are no trials."""
     x = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
-    z = float(norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = x / n
         denom = 1 + z * z / n
