@@ -58,6 +58,7 @@ def context_of(stored: StoredResponse) -> SealContext:
         arm=stored.arm,
         language=stored.language,
         day=stored.day.isoformat(),
+        submission_id=stored.submission_id or None,
     )
 
 

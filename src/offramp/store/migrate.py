@@ -1,14 +1,26 @@
-"""Apply Alembic migrations from inside the package, so `serve` and `demo` need no alembic.ini."""
+"""Apply Alembic migrations from inside the package, so `serve` and `demo` need no alembic.ini.
+
+Several server workers start at once and each calls upgrade(); a lock makes the first one migrate
+while the others wait and then find nothing to do (a PostgreSQL advisory lock, or an exclusive
+lock on a file beside the SQLite database).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_ADVISORY_LOCK = 0x0FF4A3_5107E  # any constant shared by every offramp process
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -18,10 +30,55 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise schema changes across processes sharing one database."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config_without_engine()).get_current_head()
+
+
+def alembic_config_without_engine() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (idempotent)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema to `revision` (idempotent, safe to call from many workers at once)."""
+    with migration_lock(engine):
+        if revision == "head" and current_revision(engine) == head_revision():
+            return
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    command.downgrade(alembic_config(engine), revision)
+    with migration_lock(engine):
+        command.downgrade(alembic_config(engine), revision)

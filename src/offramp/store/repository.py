@@ -1,20 +1,34 @@
-"""The only code that reads and writes the tables; the same statements run on SQLite and PostgreSQL."""
+"""The only code that reads and writes the tables; the same statements run on SQLite and PostgreSQL.
+
+Every public method is one transaction. A method that a respondent's request waits on turns a lost
+database connection into StoreUnavailable (the web tier answers 503), never into "thank you".
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
-from offramp.store.tables import counters, drafts, instruments, responses
+from offramp.store.group_commit import GroupCommitter
+from offramp.store.tables import counters, drafts, instruments, key_sets, purges, responses
+
+log = logging.getLogger("offramp.store")
+
+# What a lost or overloaded database raises. A constraint violation (IntegrityError) is a bug or a
+# race handled where it happens, so it is not among them.
+_UNAVAILABLE: tuple[type[Exception], ...] = (DBAPIError, DisconnectionError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,37 @@ class StoredResponse:
     day: dt.date
     seconds: int
     sealed: bytes
+    submission_id: str = ""
+    """The hash of the respondent's form token; bound into records sealed in format 2."""
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """One response on its way into the store (see Repository.store_response)."""
+
+    submission_id: str
+    instrument_id: str
+    instrument_version: int
+    page_id: str
+    arm: str
+    language: str
+    day: dt.date
+    seconds: int
+    sealed: bytes
+    draft_token_hash: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "submission_id": self.submission_id,
+            "instrument_id": self.instrument_id,
+            "instrument_version": self.instrument_version,
+            "page_id": self.page_id,
+            "arm": self.arm,
+            "language": self.language,
+            "day": self.day,
+            "seconds": self.seconds,
+            "sealed": self.sealed,
+        }
 
 
 @dataclass(frozen=True)
@@ -42,23 +87,85 @@ class CounterRow:
     count: int
 
 
+@dataclass(frozen=True)
+class KeySet:
+    key_set_id: str
+    fingerprints: tuple[str, ...]
+    first_day: dt.date
+
+
+@dataclass(frozen=True)
+class PurgeRecord:
+    day: dt.date
+    kind: str
+    instrument_id: str | None
+    from_day: dt.date | None
+    to_day: dt.date | None
+    count: int
+
+
+@dataclass(frozen=True)
+class ResponsePurge:
+    deleted: int
+    kept_unexported: int
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    """What `offramp store verify` reports besides the records themselves."""
+
+    instruments: list[tuple[str, int]]
+    responses: list[tuple[str, int, int, int]]  # instrument, version, records, exported
+    drafts_live: int
+    drafts_expired: int
+    counter_rows: int
+
+
 def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(
         "the response store cannot be reached", hint=f"{type(exc.__cause__ or exc).__name__}"
     )
 
 
-class Repository:
-    """Typed access to the store. Every public method is one transaction."""
+def key_set_id(fingerprints: Iterable[str]) -> str:
+    """A short stable name for a set of keys, whatever order the config lists them in."""
+    joined = "\n".join(sorted(fingerprints)).encode("ascii")
+    return hashlib.blake2b(joined, digest_size=16).hexdigest()
 
-    def __init__(self, engine: Engine) -> None:
+
+class Repository:
+    """Typed access to the store.
+
+    `group_commit=True` (the default) lets concurrent store_response calls share a commit; each
+    still returns only after its own row is durable. False gives one commit per response, the
+    naive baseline the benchmarks compare against.
+    """
+
+    def __init__(self, engine: Engine, *, group_commit: bool = True) -> None:
         self.engine = engine
+        self._committer: GroupCommitter[NewResponse, bool] | None = (
+            GroupCommitter(self.store_responses) if group_commit else None
+        )
 
     # -- instruments --------------------------------------------------------------------------
     def publish_instrument(
         self, instrument_id: str, source_hash: str, definition: str, *, day: dt.date | None = None
     ) -> int:
-        """Store a new immutable version unless this exact source is already published."""
+        """Store a new immutable version unless this exact source is already published.
+
+        Several workers starting at once may race to publish the same source; the loser's insert
+        fails on a unique constraint and it reads the winner's version instead.
+        """
+        for _ in range(5):
+            try:
+                return self._publish_once(instrument_id, source_hash, definition, day)
+            except SAIntegrityError:
+                continue
+        return self._publish_once(instrument_id, source_hash, definition, day)
+
+    def _publish_once(
+        self, instrument_id: str, source_hash: str, definition: str, day: dt.date | None
+    ) -> int:
         with self.engine.begin() as conn:
             existing = conn.execute(
                 select(instruments.c.version).where(
@@ -109,18 +216,26 @@ class Repository:
     def save_draft(
         self, token_hash: str, instrument_id: str, expires_day: dt.date, sealed: bytes
     ) -> None:
+        """Create or replace a draft (an upsert, so a double-clicked page cannot collide)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(delete(drafts).where(drafts.c.token_hash == token_hash))
+                stmt = _dialect_insert(conn, drafts).values(
+                    token_hash=token_hash,
+                    instrument_id=instrument_id,
+                    expires_day=expires_day,
+                    sealed=sealed,
+                )
                 conn.execute(
-                    insert(drafts).values(
-                        token_hash=token_hash,
-                        instrument_id=instrument_id,
-                        expires_day=expires_day,
-                        sealed=sealed,
+                    stmt.on_conflict_do_update(
+                        index_elements=["token_hash"],
+                        set_={
+                            "instrument_id": stmt.excluded.instrument_id,
+                            "expires_day": stmt.excluded.expires_day,
+                            "sealed": stmt.excluded.sealed,
+                        },
                     )
                 )
-        except (OperationalError, InterfaceError) as exc:
+        except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
 
     def load_draft(self, token_hash: str, today: dt.date | None = None) -> bytes | None:
@@ -132,16 +247,37 @@ class Repository:
                         drafts.c.token_hash == token_hash, drafts.c.expires_day >= today
                     )
                 ).scalar()
-        except (OperationalError, InterfaceError) as exc:
+        except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
         return None if value is None else bytes(value)
 
+    def save_drafts(self, rows: Sequence[tuple[str, str, dt.date, bytes]]) -> None:
+        """Insert many new drafts (token_hash, instrument_id, expires_day, sealed) at once.
+
+        For loading test fixtures and benchmarks; the survey saves one draft per page.
+        """
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(drafts),
+                [
+                    {"token_hash": t, "instrument_id": i, "expires_day": e, "sealed": s}
+                    for t, i, e, s in rows
+                ],
+            )
+
     def purge_drafts(self, today: dt.date | None = None) -> int:
-        """Delete expired drafts; returns how many went."""
+        """Delete drafts past their expiry day; logs and records the count, returns it."""
         today = today or dt.date.today()
         with self.engine.begin() as conn:
             result = conn.execute(delete(drafts).where(drafts.c.expires_day < today))
-            return int(result.rowcount or 0)
+            count = int(result.rowcount or 0)
+            if count:
+                _log_purge(conn, PurgeRecord(today, "drafts", None, None, None, count))
+        if count:
+            log.info("purged %d expired drafts", count)
+        return count
 
     # -- responses ----------------------------------------------------------------------------
     def store_response(
@@ -160,30 +296,42 @@ class Repository:
     ) -> bool:
         """Commit one response durably; False when this submission was already stored.
 
-        The draft is deleted in the same transaction, so a crash leaves either the draft or the
-        response, never neither.
+        Returns only after the commit. The draft is deleted in the same transaction, so a crash
+        leaves either the draft or the response, never neither.
         """
+        item = NewResponse(
+            submission_id, instrument_id, instrument_version, page_id, arm, language, day,
+            seconds, sealed, draft_token_hash,
+        )
+        if self._committer is None:
+            return self.store_responses([item])[0]
+        return self._committer.submit(item)
+
+    def store_responses(self, items: Sequence[NewResponse]) -> list[bool]:
+        """Commit many responses in one transaction; for each, False if it was stored already."""
+        if not items:
+            return []
         try:
             with self.engine.begin() as conn:
-                inserted = _insert_ignore_duplicate(
-                    conn,
-                    {
-                        "submission_id": submission_id,
-                        "instrument_id": instrument_id,
-                        "instrument_version": instrument_version,
-                        "page_id": page_id,
-                        "arm": arm,
-                        "language": language,
-                        "day": day,
-                        "seconds": seconds,
-                        "sealed": sealed,
-                    },
-                )
-                if draft_token_hash is not None:
-                    conn.execute(delete(drafts).where(drafts.c.token_hash == draft_token_hash))
-                return inserted
-        except (OperationalError, InterfaceError) as exc:
+                inserted = _insert_ignoring_duplicates(conn, [i.row() for i in items])
+                tokens = [i.draft_token_hash for i in items if i.draft_token_hash is not None]
+                if tokens:
+                    conn.execute(delete(drafts).where(drafts.c.token_hash.in_(tokens)))
+        except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+        results = []
+        for item in items:
+            # Two copies of one submission in a batch: the first is the one stored.
+            results.append(item.submission_id in inserted)
+            inserted.discard(item.submission_id)
+        return results
+
+    @property
+    def group_commit_stats(self) -> tuple[int, int]:
+        """(commits, responses) through group commit so far, for benchmarks."""
+        if self._committer is None:
+            return (0, 0)
+        return (self._committer.commits, self._committer.items)
 
     def has_submission(self, submission_id: str) -> bool:
         try:
@@ -193,16 +341,27 @@ class Repository:
                         responses.c.submission_id == submission_id
                     )
                 ).first()
-        except (OperationalError, InterfaceError) as exc:
+        except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
         return found is not None
 
-    def iter_responses(self, instrument_id: str | None = None) -> Iterator[StoredResponse]:
-        query = select(responses).order_by(responses.c.response_id)
-        if instrument_id is not None:
-            query = query.where(responses.c.instrument_id == instrument_id)
-        with self.engine.connect() as conn:
-            for row in conn.execute(query):
+    def iter_responses(
+        self, instrument_id: str | None = None, *, batch: int = 2000
+    ) -> Iterator[StoredResponse]:
+        """Every stored response in arrival order, streamed in batches (bounded memory)."""
+        last = 0
+        while True:
+            query = (
+                select(responses)
+                .where(responses.c.response_id > last)
+                .order_by(responses.c.response_id)
+                .limit(batch)
+            )
+            if instrument_id is not None:
+                query = query.where(responses.c.instrument_id == instrument_id)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            for row in rows:
                 yield StoredResponse(
                     response_id=int(row.response_id),
                     instrument_id=str(row.instrument_id),
@@ -213,11 +372,148 @@ class Repository:
                     day=row.day,
                     seconds=int(row.seconds),
                     sealed=bytes(row.sealed),
+                    submission_id=str(row.submission_id),
                 )
+            if len(rows) < batch:
+                return
+            last = int(rows[-1].response_id)
 
     def count_responses(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(responses)).scalar() or 0)
+
+    def mark_exported(self, response_ids: Iterable[int], day: dt.date | None = None) -> int:
+        """Record that these responses were opened and exported (enables their purge)."""
+        day = day or dt.date.today()
+        ids = list(response_ids)
+        marked = 0
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                result = conn.execute(
+                    update(responses)
+                    .where(responses.c.response_id.in_(ids[start : start + 500]))
+                    .values(exported_day=day)
+                )
+                marked += int(result.rowcount or 0)
+        return marked
+
+    def purge_responses(
+        self,
+        instrument_id: str,
+        from_day: dt.date,
+        to_day: dt.date,
+        *,
+        include_unexported: bool = False,
+        today: dt.date | None = None,
+    ) -> ResponsePurge:
+        """Delete an instrument's responses from `from_day` to `to_day` (inclusive).
+
+        Only records already exported are deleted unless `include_unexported`; how many were kept
+        is returned so the operator sees it. The count is logged and recorded in `purges`.
+        """
+        where = (
+            responses.c.instrument_id == instrument_id,
+            responses.c.day >= from_day,
+            responses.c.day <= to_day,
+        )
+        with self.engine.begin() as conn:
+            condition = where if include_unexported else (
+                *where, responses.c.exported_day.is_not(None)
+            )
+            deleted = int(conn.execute(delete(responses).where(*condition)).rowcount or 0)
+            kept = int(
+                conn.execute(select(func.count()).select_from(responses).where(*where)).scalar()
+                or 0
+            )
+            _log_purge(
+                conn,
+                PurgeRecord(today or dt.date.today(), "responses", instrument_id, from_day,
+                            to_day, deleted),
+            )
+        log.info("purged %d responses of %s from %s to %s (%d not exported kept)",
+                 deleted, instrument_id, from_day, to_day, kept)
+        return ResponsePurge(deleted, kept)
+
+    def purge_log(self) -> list[PurgeRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(purges).order_by(purges.c.purge_id)).all()
+        return [
+            PurgeRecord(
+                r.day, str(r.kind), r.instrument_id, r.from_day, r.to_day, int(r._mapping["count"])
+            )
+            for r in rows
+        ]
+
+    # -- key sets -----------------------------------------------------------------------------
+    def register_key_set(self, fingerprints: Sequence[str], day: dt.date | None = None) -> KeySet:
+        """Note the key set a server seals to (first day it was seen); idempotent."""
+        ident = key_set_id(fingerprints)
+        values = {"key_set_id": ident, "fingerprints": "\n".join(fingerprints),
+                  "first_day": day or dt.date.today()}
+        with self.engine.begin() as conn:
+            conn.execute(_dialect_insert(conn, key_sets).on_conflict_do_nothing(), values)
+            row = conn.execute(select(key_sets).where(key_sets.c.key_set_id == ident)).one()
+        return KeySet(ident, tuple(str(row.fingerprints).split("\n")), row.first_day)
+
+    def key_sets(self) -> list[KeySet]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(key_sets).order_by(key_sets.c.first_day, key_sets.c.key_set_id)
+            ).all()
+        return [
+            KeySet(str(r.key_set_id), tuple(str(r.fingerprints).split("\n")), r.first_day)
+            for r in rows
+        ]
+
+    # -- verification -------------------------------------------------------------------------
+    def counts(self, today: dt.date | None = None) -> StoreCounts:
+        today = today or dt.date.today()
+        with self.engine.connect() as conn:
+            published = conn.execute(
+                select(instruments.c.instrument_id, func.count())
+                .group_by(instruments.c.instrument_id)
+                .order_by(instruments.c.instrument_id)
+            ).all()
+            per_version = conn.execute(
+                select(
+                    responses.c.instrument_id,
+                    responses.c.instrument_version,
+                    func.count(),
+                    func.count(responses.c.exported_day),
+                )
+                .group_by(responses.c.instrument_id, responses.c.instrument_version)
+                .order_by(responses.c.instrument_id, responses.c.instrument_version)
+            ).all()
+            live = conn.execute(
+                select(func.count()).select_from(drafts).where(drafts.c.expires_day >= today)
+            ).scalar()
+            expired = conn.execute(
+                select(func.count()).select_from(drafts).where(drafts.c.expires_day < today)
+            ).scalar()
+            counter_rows = conn.execute(select(func.count()).select_from(counters)).scalar()
+        return StoreCounts(
+            [(str(i), int(n)) for i, n in published],
+            [(str(i), int(v), int(n), int(e)) for i, v, n, e in per_version],
+            int(live or 0),
+            int(expired or 0),
+            int(counter_rows or 0),
+        )
+
+    def orphan_versions(self) -> list[tuple[str, int, int]]:
+        """(instrument, version, records) of responses whose instrument version is unknown."""
+        joined = responses.outerjoin(
+            instruments,
+            (instruments.c.instrument_id == responses.c.instrument_id)
+            & (instruments.c.version == responses.c.instrument_version),
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(responses.c.instrument_id, responses.c.instrument_version, func.count())
+                .select_from(joined)
+                .where(instruments.c.version.is_(None))
+                .group_by(responses.c.instrument_id, responses.c.instrument_version)
+            ).all()
+        return [(str(i), int(v), int(n)) for i, v, n in rows]
 
     # -- counters -----------------------------------------------------------------------------
     def add_counts(self, rows: Iterable[CounterRow]) -> None:
@@ -237,12 +533,7 @@ class Repository:
         if not values:
             return
         with self.engine.begin() as conn:
-            dialect = conn.dialect.name
-            stmt: Any
-            if dialect == "postgresql":
-                stmt = postgresql.insert(counters)
-            else:
-                stmt = sqlite.insert(counters)
+            stmt = _dialect_insert(conn, counters)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["day", "language", "arm", "event", "link"],
                 set_={"count": counters.c.count + stmt.excluded.count},
@@ -258,22 +549,39 @@ class Repository:
                 )
             ).all()
         return [
-            CounterRow(r.day, str(r.language), str(r.arm), str(r.event), str(r.link), int(r.count))
+            CounterRow(
+                r.day, str(r.language), str(r.arm), str(r.event), str(r.link),
+                int(r._mapping["count"]),
+            )
             for r in rows
         ]
 
 
-def _insert_ignore_duplicate(conn: Connection, values: dict[str, Any]) -> bool:
-    """Insert unless the submission id exists; portable across both databases."""
-    stmt: Any
+def _dialect_insert(conn: Connection, table: Any) -> Any:
+    """INSERT with ON CONFLICT support: both dialects spell it the same way."""
     if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(responses).on_conflict_do_nothing(
-            index_elements=["submission_id"]
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows unless their submission id exists; the submission ids actually inserted.
+
+    RETURNING names the rows inserted on both databases (rowcount does not: on PostgreSQL it is
+    -1 when SQLAlchemy adds its own RETURNING for the primary key).
+    """
+    stmt = (
+        _dialect_insert(conn, responses)
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+        .returning(responses.c.submission_id)
+    )
+    return {str(r[0]) for r in conn.execute(stmt, rows)}
+
+
+def _log_purge(conn: Connection, record: PurgeRecord) -> None:
+    conn.execute(
+        insert(purges).values(
+            day=record.day, kind=record.kind, instrument_id=record.instrument_id,
+            from_day=record.from_day, to_day=record.to_day, count=record.count,
         )
-    else:
-        stmt = sqlite.insert(responses).on_conflict_do_nothing(index_elements=["submission_id"])
-    try:
-        result = conn.execute(stmt, values)
-    except SAIntegrityError:
-        return False
-    return bool(result.rowcount)
+    )

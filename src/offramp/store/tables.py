@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -49,6 +50,9 @@ responses = Table(
     Column("day", Date, nullable=False),
     Column("seconds", Integer, nullable=False),
     Column("sealed", LargeBinary, nullable=False),
+    Column("exported_day", Date, nullable=True,
+           doc="set by `offramp export --mark-exported`; only exported records can be purged"),
+    Index("ix_responses_instrument_day", "instrument_id", "day"),
 )
 
 drafts = Table(
@@ -57,7 +61,9 @@ drafts = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("instrument_id", String(100), nullable=False),
     Column("expires_day", Date, nullable=False),
-    Column("sealed", LargeBinary, nullable=False, doc="encrypted under a key only the form carries"),
+    Column("sealed", LargeBinary, nullable=False,
+           doc="encrypted under a key only the form carries"),
+    Index("ix_drafts_expires_day", "expires_day"),
 )
 
 counters = Table(
@@ -70,4 +76,25 @@ counters = Table(
     Column("link", String(100), nullable=False),
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint("day", "language", "arm", "event", "link"),
+)
+
+key_sets = Table(
+    "key_sets",
+    metadata,
+    Column("key_set_id", String(32), primary_key=True, doc="hash of the sorted key ids"),
+    Column("fingerprints", Text, nullable=False, doc="space-separated groups, one key a line"),
+    Column("first_day", Date, nullable=False, doc="the day a server first sealed to this set"),
+)
+
+purges = Table(
+    "purges",
+    metadata,
+    Column("purge_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("kind", String(20), nullable=False, doc="drafts or responses"),
+    Column("instrument_id", String(100), nullable=True),
+    Column("from_day", Date, nullable=True),
+    Column("to_day", Date, nullable=True),
+    Column("count", BigInteger, nullable=False),
 )

@@ -35,6 +35,11 @@ KDF_PROFILES: dict[str, tuple[int, int]] = {
         nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE,
     ),
 }
+# Refused when reading a key file: no offramp writes values outside libsodium's own profiles, and
+# an unchecked file could make argon2id allocate any amount of memory.
+OPSLIMIT_BOUNDS = (1, 16)
+MEMLIMIT_BOUNDS = (8 * 1024, 4 * 1024**3)
+KDF_ALG = "argon2id13"
 PUBLIC_KIND = "offramp-public-key"
 PRIVATE_KIND = "offramp-private-key"
 
@@ -94,6 +99,9 @@ def write_public_key(path: Path, public_key: PublicKey) -> None:
 def write_private_key(
     path: Path, private: PrivateKey, passphrase: str, *, profile: KdfProfile = "moderate"
 ) -> None:
+    """Write a passphrase-protected private key file, atomically and owner-readable only."""
+    if not passphrase:
+        raise KeyFileError("the passphrase is empty", hint="set OFFRAMP_PASSPHRASE or type one")
     opslimit, memlimit = KDF_PROFILES[profile]
     salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
     wrapping = nacl.pwhash.argon2id.kdf(
@@ -106,14 +114,27 @@ def write_private_key(
         "version": 1,
         "public_key": _b64(bytes(private.public_key)),
         "fingerprint": fingerprint(private.public_key),
-        "kdf": {"alg": "argon2id13", "opslimit": opslimit, "memlimit": memlimit, "salt": _b64(salt)},
+        "kdf": {"alg": KDF_ALG, "opslimit": opslimit, "memlimit": memlimit, "salt": _b64(salt)},
         "ciphertext": _b64(bytes(ciphertext)),
     }
-    # Written with owner-only permissions: the file is useless without the passphrase, but
-    # there is no reason to let other local users copy it for an offline guessing attack.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(document, indent=2) + "\n")
+    _write_atomically(path, json.dumps(document, indent=2) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # Owner-only permissions: the file is useless without the passphrase, but there is no reason
+    # to let other local users copy it for an offline guessing attack. Written beside the target
+    # and renamed over it, so a crash leaves the old file or the new one, never half of either.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _read_document(path: Path, kind: str) -> dict[str, Any]:
@@ -130,23 +151,48 @@ def _read_document(path: Path, kind: str) -> dict[str, Any]:
 
 
 def load_public_key(path: Path) -> PublicKey:
+    """Read a .pub file; a damaged file (or one whose fingerprint does not match) is refused."""
     document = _read_document(path, PUBLIC_KIND)
     try:
-        return PublicKey(_unb64(str(document["public_key"])))
+        public = PublicKey(_unb64(str(document["public_key"])))
     except (KeyError, ValueError, nacl.exceptions.CryptoError) as exc:
         raise KeyFileError(f"{path}: the public key in this file is damaged") from exc
+    stated = document.get("fingerprint")
+    if stated is not None and stated != fingerprint(public):
+        raise KeyFileError(
+            f"{path}: the public key does not match its stated fingerprint (damaged)"
+        )
+    return public
 
 
-def load_private_key(path: Path, passphrase: str) -> PrivateKey:
-    """Open a private key file; a wrong passphrase is a KeyFileError, not a traceback."""
-    document = _read_document(path, PRIVATE_KIND)
+def _kdf_parameters(path: Path, document: dict[str, Any]) -> tuple[bytes, bytes, int, int]:
+    """Salt, ciphertext and argon2id costs, refusing values no offramp version writes.
+
+    The bounds matter: a damaged (or hostile) file could otherwise ask argon2id for terabytes.
+    """
     try:
         kdf = document["kdf"]
         salt = _unb64(str(kdf["salt"]))
         ciphertext = _unb64(str(document["ciphertext"]))
         opslimit, memlimit = int(kdf["opslimit"]), int(kdf["memlimit"])
-    except (KeyError, TypeError, ValueError) as exc:
+        alg = kdf.get("alg", KDF_ALG)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise KeyFileError(f"{path}: the private key file is damaged") from exc
+    if alg != KDF_ALG:
+        raise KeyFileError(f"{path}: unknown key derivation {alg!r} (expected {KDF_ALG})")
+    if len(salt) != nacl.pwhash.argon2id.SALTBYTES:
+        raise KeyFileError(f"{path}: the private key file is damaged (salt)")
+    if not (OPSLIMIT_BOUNDS[0] <= opslimit <= OPSLIMIT_BOUNDS[1]) or not (
+        MEMLIMIT_BOUNDS[0] <= memlimit <= MEMLIMIT_BOUNDS[1]
+    ):
+        raise KeyFileError(f"{path}: the private key file is damaged (argon2id costs out of range)")
+    return salt, ciphertext, opslimit, memlimit
+
+
+def load_private_key(path: Path, passphrase: str) -> PrivateKey:
+    """Open a private key file; a wrong passphrase is a KeyFileError, not a traceback."""
+    document = _read_document(path, PRIVATE_KIND)
+    salt, ciphertext, opslimit, memlimit = _kdf_parameters(path, document)
     wrapping = nacl.pwhash.argon2id.kdf(
         nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt,
         opslimit=opslimit, memlimit=memlimit,
@@ -158,4 +204,52 @@ def load_private_key(path: Path, passphrase: str) -> PrivateKey:
             f"{path}: wrong passphrase (or the key file was altered)",
             hint="check OFFRAMP_PASSPHRASE",
         ) from exc
-    return PrivateKey(raw)
+    try:
+        private = PrivateKey(raw)
+    except (ValueError, nacl.exceptions.CryptoError) as exc:
+        raise KeyFileError(f"{path}: the private key file is damaged") from exc
+    stated = document.get("public_key")
+    if stated is not None and stated != _b64(bytes(private.public_key)):
+        raise KeyFileError(
+            f"{path}: the public key in this file does not match its private key (damaged)"
+        )
+    return private
+
+
+def kdf_profile_of(path: Path) -> KdfProfile:
+    """The named argon2id profile a key file uses ("moderate" if its costs match none)."""
+    _, _, opslimit, memlimit = _kdf_parameters(path, _read_document(path, PRIVATE_KIND))
+    for name in ("interactive", "moderate", "sensitive"):
+        if KDF_PROFILES[name] == (opslimit, memlimit):
+            return name  # type: ignore[return-value]
+    return "moderate"
+
+
+def change_passphrase(
+    path: Path, old: str, new: str, *, profile: KdfProfile | None = None
+) -> PrivateKey:
+    """Re-protect a private key under a new passphrase (and optionally new argon2id costs).
+
+    The key itself does not change, so every record sealed to it still opens.
+    """
+    private = load_private_key(path, old)
+    write_private_key(path, private, new, profile=profile or kdf_profile_of(path))
+    return private
+
+
+def public_key_of(path: Path) -> PublicKey:
+    """The public key named by a .pub file or stated in a .key file (no passphrase needed)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise KeyFileError(f"{path}: no such key file") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KeyFileError(f"{path}: not an offramp key file ({exc.__class__.__name__})") from exc
+    kind = document.get("kind") if isinstance(document, dict) else None
+    if kind not in (PUBLIC_KIND, PRIVATE_KIND):
+        raise KeyFileError(f"{path}: not an offramp key file")
+    assert isinstance(document, dict)
+    try:
+        return PublicKey(_unb64(str(document["public_key"])))
+    except (KeyError, ValueError, nacl.exceptions.CryptoError) as exc:
+        raise KeyFileError(f"{path}: the public key in this file is damaged") from exc

@@ -6,14 +6,25 @@ server, which holds only public keys, opens nothing. The record's context (instr
 page, arm, language, day) and the recipient header are the AEAD's associated data: a record moved
 to another context or with its header altered fails to open with an IntegrityError.
 
-Layout: b"OFR1" | n (1 byte) | n x (key id 16 bytes | sealed data key 80 bytes) | nonce 24 | ciphertext
+When the context names the submission id (the store's unique name for a respondent's form), the
+record is bound to its row as well, so a copy under another submission id fails to open too. Such
+records start with b"OFR2"; records without it (b"OFR1") still open as before.
+
+Layout: b"OFR1" | n (1 byte) | n x (key id 16 bytes | sealed data key 80 bytes) | nonce 24 |
+        ciphertext (payload + 16-byte tag)
+
+The header is readable without any private key, so `offramp store verify` can check every record's
+structure and list which key set it was sealed to; only a private key can check its content.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from itertools import islice
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -23,10 +34,15 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 from offramp.errors import IntegrityError
 from offramp.vault.keys import key_id
 
-MAGIC = b"OFR1"
-_KEY_ID = 16
-_SEALED_KEY = 32 + 48
+MAGIC = b"OFR1"  # context without the submission id
+MAGIC_BOUND = b"OFR2"  # context including the submission id
+_MAGICS = (MAGIC, MAGIC_BOUND)
+KEY_ID_BYTES = 16
+_SEALED_KEY = sodium.crypto_box_SEALBYTES + sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+_ENTRY = KEY_ID_BYTES + _SEALED_KEY
 _NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+_TAG = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
+MAX_RECIPIENTS = 255
 
 
 @dataclass(frozen=True)
@@ -39,79 +55,147 @@ class SealContext:
     arm: str
     language: str
     day: str  # ISO date: a day, never a time
+    submission_id: str | None = None
 
     def associated_data(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode("utf-8")
+        fields = asdict(self)
+        if fields["submission_id"] is None:
+            del fields["submission_id"]
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+class Sealer:
+    """Seals records to a fixed list of recipients (the key set in force on this server)."""
+
+    def __init__(self, recipients: Sequence[PublicKey]) -> None:
+        if not recipients:
+            raise ValueError("sealing needs at least one recipient public key")
+        if len(recipients) > MAX_RECIPIENTS:
+            raise ValueError(f"at most {MAX_RECIPIENTS} recipients")
+        self._boxes = [(key_id(public), SealedBox(public)) for public in recipients]
+        self.key_ids = [kid for kid, _ in self._boxes]
+
+    def seal(self, payload: bytes, context: SealContext) -> bytes:
+        data_key = nacl.utils.random(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
+        header = bytearray(MAGIC if context.submission_id is None else MAGIC_BOUND)
+        header.append(len(self._boxes))
+        for kid, box in self._boxes:
+            header += kid
+            header += box.encrypt(data_key)
+        nonce = nacl.utils.random(_NONCE)
+        ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            payload, context.associated_data() + bytes(header), nonce, data_key
+        )
+        return bytes(header) + nonce + ciphertext
 
 
 def seal(payload: bytes, context: SealContext, recipients: Sequence[PublicKey]) -> bytes:
-    if not recipients:
-        raise ValueError("seal() needs at least one recipient public key")
-    if len(recipients) > 255:
-        raise ValueError("at most 255 recipients")
-    data_key = nacl.utils.random(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
-    header = bytearray(MAGIC)
-    header.append(len(recipients))
-    for public in recipients:
-        header += key_id(public)
-        header += SealedBox(public).encrypt(data_key)
-    nonce = nacl.utils.random(_NONCE)
-    ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-        payload, context.associated_data() + bytes(header), nonce, data_key
-    )
-    return bytes(header) + nonce + ciphertext
+    """Seal one record so that any of `recipients` opens it (and only in this context)."""
+    return Sealer(recipients).seal(payload, context)
+
+
+@dataclass(frozen=True)
+class RecordShape:
+    """What anyone can read from a sealed record without a key."""
+
+    key_ids: tuple[bytes, ...]
+    header_bytes: int
+    ciphertext_bytes: int
+
+
+def inspect(blob: bytes) -> RecordShape:
+    """Check a record's structure (no key needed); IntegrityError says what is wrong."""
+    if len(blob) < len(MAGIC) + 1 or blob[: len(MAGIC)] not in _MAGICS:
+        raise IntegrityError("not an offramp sealed record (bad magic)")
+    count = blob[len(MAGIC)]
+    if count == 0:
+        raise IntegrityError("sealed record names no recipient")
+    pos = len(MAGIC) + 1
+    end = pos + count * _ENTRY
+    if len(blob) < end:
+        raise IntegrityError("sealed record is truncated (recipient header)")
+    key_ids = tuple(blob[p : p + KEY_ID_BYTES] for p in range(pos, end, _ENTRY))
+    if len(blob) < end + _NONCE + _TAG:
+        raise IntegrityError("sealed record is truncated (ciphertext)")
+    return RecordShape(key_ids, end, len(blob) - end - _NONCE)
 
 
 def recipients_of(blob: bytes) -> list[bytes]:
     """Key ids a record was sealed to (readable without any private key)."""
-    header_end, entries = _parse_header(blob)
-    del header_end
-    return [kid for kid, _ in entries]
+    return list(inspect(blob).key_ids)
 
 
-def _parse_header(blob: bytes) -> tuple[int, list[tuple[bytes, bytes]]]:
-    if len(blob) < len(MAGIC) + 1 or not blob.startswith(MAGIC):
-        raise IntegrityError("not an offramp sealed record (bad magic)")
-    count = blob[len(MAGIC)]
-    pos = len(MAGIC) + 1
-    entries = []
-    for _ in range(count):
-        entry = blob[pos : pos + _KEY_ID + _SEALED_KEY]
-        if len(entry) != _KEY_ID + _SEALED_KEY:
-            raise IntegrityError("sealed record is truncated (recipient header)")
-        entries.append((entry[:_KEY_ID], entry[_KEY_ID:]))
-        pos += _KEY_ID + _SEALED_KEY
-    if len(blob) < pos + _NONCE + sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES:
-        raise IntegrityError("sealed record is truncated (ciphertext)")
-    return pos, entries
+class Opener:
+    """Opens records with any of a researcher's private keys (old and new key sets alike)."""
+
+    def __init__(self, private_keys: Sequence[PrivateKey]) -> None:
+        self._boxes = {key_id(k.public_key): SealedBox(k) for k in private_keys}
+
+    def open(self, blob: bytes, context: SealContext) -> bytes:
+        """The record's payload; IntegrityError says why it failed."""
+        shape = inspect(blob)
+        data_key = None
+        for index, kid in enumerate(shape.key_ids):
+            box = self._boxes.get(kid)
+            if box is None:
+                continue
+            start = len(MAGIC) + 1 + index * _ENTRY + KEY_ID_BYTES
+            try:
+                data_key = box.decrypt(blob[start : start + _SEALED_KEY])
+            except nacl.exceptions.CryptoError as exc:
+                raise IntegrityError("the data key of a record is damaged") from exc
+            break
+        if data_key is None:
+            raise IntegrityError("record is sealed to none of the given keys")
+        end = shape.header_bytes
+        if blob.startswith(MAGIC):
+            context = replace(context, submission_id=None)
+        elif context.submission_id is None:
+            raise IntegrityError("record is bound to a submission id, and none was given")
+        try:
+            return bytes(
+                sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    blob[end + _NONCE :], context.associated_data() + blob[:end],
+                    blob[end : end + _NONCE], data_key,
+                )
+            )
+        except nacl.exceptions.CryptoError as exc:
+            raise IntegrityError(
+                "record fails its integrity check: altered, or moved to another instrument, "
+                "page, arm, language, day or submission"
+            ) from exc
+
+    def open_many(
+        self, records: Iterable[tuple[bytes, SealContext]], *, threads: int | None = None,
+        chunk: int = 512,
+    ) -> Iterator[bytes | IntegrityError]:
+        """Open records in order, on several cores: libsodium releases the GIL while it works.
+
+        Yields each payload, or the IntegrityError of a record that failed, so the caller can
+        count failures without losing its place.
+        """
+        threads = threads or min(8, os.cpu_count() or 1)
+        iterator = iter(records)
+        if threads <= 1:
+            for blob, context in iterator:
+                yield self._open_or_error(blob, context)
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="offramp-open") as pool:
+            while batch := list(islice(iterator, chunk * threads)):
+                parts = [batch[i : i + chunk] for i in range(0, len(batch), chunk)]
+                for results in pool.map(self._open_part, parts):
+                    yield from results
+
+    def _open_part(self, part: list[tuple[bytes, SealContext]]) -> list[bytes | IntegrityError]:
+        return [self._open_or_error(blob, context) for blob, context in part]
+
+    def _open_or_error(self, blob: bytes, context: SealContext) -> bytes | IntegrityError:
+        try:
+            return self.open(blob, context)
+        except IntegrityError as exc:
+            return exc
 
 
 def open_sealed(blob: bytes, context: SealContext, private_keys: Sequence[PrivateKey]) -> bytes:
     """Open a record with any of the given private keys; IntegrityError says why it failed."""
-    header_end, entries = _parse_header(blob)
-    by_id = {key_id(k.public_key): k for k in private_keys}
-    data_key = None
-    for kid, sealed_key in entries:
-        private = by_id.get(kid)
-        if private is None:
-            continue
-        try:
-            data_key = SealedBox(private).decrypt(sealed_key)
-        except nacl.exceptions.CryptoError as exc:
-            raise IntegrityError("the data key of a record is damaged") from exc
-        break
-    if data_key is None:
-        raise IntegrityError("record is sealed to none of the given keys")
-    nonce = blob[header_end : header_end + _NONCE]
-    ciphertext = blob[header_end + _NONCE :]
-    try:
-        return bytes(
-            sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-                ciphertext, context.associated_data() + blob[:header_end], nonce, data_key
-            )
-        )
-    except nacl.exceptions.CryptoError as exc:
-        raise IntegrityError(
-            "record fails its integrity check: altered, or moved to another instrument, "
-            "page, arm, language or day"
-        ) from exc
+    return Opener(private_keys).open(blob, context)

@@ -1,0 +1,208 @@
+"""The Repository on both databases: the same statements must behave the same on each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from offramp.store import CounterRow, Repository, make_engine, upgrade
+from offramp.store.repository import NewResponse, PurgeRecord, key_set_id
+
+DAY = dt.date(2024, 3, 1)
+
+
+@pytest.fixture
+def repo(db_url: str) -> Iterator[Repository]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield Repository(engine)
+    engine.dispose()
+
+
+def _response(repo: Repository, submission_id: str, **overrides: object) -> bool:
+    values: dict[str, object] = {
+        "submission_id": submission_id,
+        "instrument_id": "demo",
+        "instrument_version": 1,
+        "page_id": "p3",
+        "arm": "none",
+        "language": "en",
+        "day": DAY,
+        "seconds": 42,
+        "sealed": b"OFR1" + submission_id.encode(),
+    }
+    values.update(overrides)
+    return repo.store_response(**values)  # type: ignore[arg-type]
+
+
+def test_publish_gives_versions_and_is_idempotent_per_source(repo: Repository) -> None:
+    assert repo.publish_instrument("demo", "a" * 64, '{"v": 1}', day=DAY) == 1
+    assert repo.publish_instrument("demo", "a" * 64, '{"v": 1}', day=DAY) == 1
+    assert repo.publish_instrument("demo", "b" * 64, '{"v": 2}', day=DAY) == 2
+    assert repo.publish_instrument("other", "b" * 64, '{"o": 1}', day=DAY) == 1
+    # Going back to an earlier source is the earlier version, not a third one.
+    assert repo.publish_instrument("demo", "a" * 64, '{"v": 1}', day=DAY) == 1
+    assert repo.instrument_definition("demo", 2) == '{"v": 2}'
+    assert repo.instrument_definition("demo", 3) is None
+    assert repo.instrument_versions() == [
+        ("demo", 1, '{"v": 1}'), ("demo", 2, '{"v": 2}'), ("other", 1, '{"o": 1}')
+    ]
+
+
+def test_store_response_is_idempotent_on_submission_id(repo: Repository) -> None:
+    assert _response(repo, "s1") is True
+    assert _response(repo, "s1", sealed=b"a different body") is False
+    assert _response(repo, "s2") is True
+    assert repo.count_responses() == 2
+    stored = list(repo.iter_responses())
+    assert [s.sealed for s in stored] == [b"OFR1s1", b"OFR1s2"]  # the first body stays
+    assert repo.has_submission("s1") and not repo.has_submission("s3")
+
+
+def test_iter_responses_keeps_context_and_filters_by_instrument(repo: Repository) -> None:
+    _response(repo, "s1", instrument_id="alpha", arm="b", language="fr", seconds=7)
+    _response(repo, "s2", instrument_id="beta")
+    (only,) = list(repo.iter_responses("alpha"))
+    assert (only.instrument_id, only.arm, only.language, only.day, only.seconds) == (
+        "alpha", "b", "fr", DAY, 7
+    )
+    assert isinstance(only.day, dt.date) and not isinstance(only.day, dt.datetime)
+    assert [s.instrument_id for s in repo.iter_responses()] == ["alpha", "beta"]
+
+
+def test_store_response_deletes_its_draft_in_the_same_transaction(repo: Repository) -> None:
+    repo.save_draft("t1", "demo", DAY, b"draft one")
+    repo.save_draft("t2", "demo", DAY, b"draft two")
+    _response(repo, "s1", draft_token_hash="t1")
+    assert repo.load_draft("t1", today=DAY) is None
+    assert repo.load_draft("t2", today=DAY) == b"draft two"
+
+
+def test_drafts_replace_expire_and_purge(repo: Repository) -> None:
+    repo.save_draft("t1", "demo", DAY, b"first")
+    repo.save_draft("t1", "demo", DAY, b"second")
+    assert repo.load_draft("t1", today=DAY) == b"second"
+    assert repo.load_draft("t1", today=DAY + dt.timedelta(days=1)) is None  # past its day
+    repo.save_draft("t2", "demo", DAY + dt.timedelta(days=5), b"later")
+    assert repo.purge_drafts(today=DAY + dt.timedelta(days=1)) == 1
+    assert repo.purge_drafts(today=DAY + dt.timedelta(days=1)) == 0
+    assert repo.load_draft("t2", today=DAY) == b"later"
+
+
+def test_counters_add_up_across_flushes(repo: Repository) -> None:
+    row = CounterRow(DAY, "en", "a", "click", "help", 3)
+    repo.add_counts([row, CounterRow(DAY, "en", "b", "view", "-", 1)])
+    repo.add_counts([CounterRow(DAY, "en", "a", "click", "help", 4)])
+    repo.add_counts([CounterRow(DAY, "en", "a", "click", "help", 0)])  # zero rows are skipped
+    repo.add_counts([])
+    assert repo.read_counts() == [
+        CounterRow(DAY, "en", "a", "click", "help", 7),
+        CounterRow(DAY, "en", "b", "view", "-", 1),
+    ]
+
+
+def _new(submission_id: str, **overrides: object) -> NewResponse:
+    values: dict[str, object] = {
+        "submission_id": submission_id, "instrument_id": "demo", "instrument_version": 1,
+        "page_id": "p3", "arm": "none", "language": "en", "day": DAY, "seconds": 1,
+        "sealed": submission_id.encode(),
+    }
+    values.update(overrides)
+    return NewResponse(**values)  # type: ignore[arg-type]
+
+
+def test_store_responses_in_one_transaction_reports_each(repo: Repository) -> None:
+    _response(repo, "old")
+    repo.save_draft("t1", "demo", DAY, b"d1")
+    results = repo.store_responses(
+        [_new("a", draft_token_hash="t1"), _new("old"), _new("b"), _new("a")]
+    )
+    assert results == [True, False, True, False]
+    assert repo.count_responses() == 3
+    assert repo.load_draft("t1", today=DAY) is None
+
+
+def test_concurrent_store_response_shares_commits_and_loses_nothing(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    repo = Repository(engine)
+    ids = [f"s{i}" for i in range(400)]
+
+    def submit(sid: str) -> bool:
+        return _response(repo, sid)
+
+    with ThreadPoolExecutor(16) as pool:
+        first = list(pool.map(submit, ids))
+        again = list(pool.map(submit, ids))  # every resubmit is recognised
+    assert first == [True] * 400 and again == [False] * 400
+    assert repo.count_responses() == 400
+    assert sorted(s.sealed for s in repo.iter_responses(batch=64)) == sorted(
+        b"OFR1" + i.encode() for i in ids
+    )
+    commits, items = repo.group_commit_stats
+    assert items == 800 and commits <= items
+    engine.dispose()
+
+
+def test_iter_responses_streams_across_batches(repo: Repository) -> None:
+    repo.store_responses([_new(f"s{i:03d}") for i in range(25)])
+    seen = [s.sealed for s in repo.iter_responses(batch=7)]
+    assert seen == [f"s{i:03d}".encode() for i in range(25)]
+    assert [s.sealed for s in repo.iter_responses("nothing", batch=7)] == []
+
+
+def test_purge_responses_deletes_only_exported_records_in_range(repo: Repository) -> None:
+    days = [DAY + dt.timedelta(days=d) for d in range(5)]
+    repo.store_responses([_new(f"s{d}", day=day) for d, day in enumerate(days)])
+    repo.store_responses([_new("other", instrument_id="other", day=days[1])])
+    ids = {s.sealed.decode(): s.response_id for s in repo.iter_responses()}
+    assert repo.mark_exported([ids["s0"], ids["s1"], ids["s2"], ids["other"]], day=days[4]) == 4
+    result = repo.purge_responses("demo", days[1], days[3], today=days[4])
+    # s1 and s2 were exported and in range; s3 is in range but was never exported: kept.
+    assert (result.deleted, result.kept_unexported) == (2, 1)
+    assert sorted(s.sealed for s in repo.iter_responses()) == [b"other", b"s0", b"s3", b"s4"]
+    forced = repo.purge_responses("demo", days[3], days[3], include_unexported=True, today=days[4])
+    assert (forced.deleted, forced.kept_unexported) == (1, 0)
+    repo.save_draft("t", "demo", days[0], b"x")
+    assert repo.purge_drafts(today=days[2]) == 1
+    assert repo.purge_log() == [
+        PurgeRecord(days[4], "responses", "demo", days[1], days[3], 2),
+        PurgeRecord(days[4], "responses", "demo", days[3], days[3], 1),
+        PurgeRecord(days[2], "drafts", None, None, None, 1),
+    ]
+
+
+def test_key_sets_register_once_whatever_the_order(repo: Repository) -> None:
+    first = repo.register_key_set(["aaaa bbbb", "cccc dddd"], day=DAY)
+    again = repo.register_key_set(["cccc dddd", "aaaa bbbb"], day=DAY + dt.timedelta(days=3))
+    assert again == first and first.first_day == DAY
+    later = repo.register_key_set(["eeee ffff"], day=DAY + dt.timedelta(days=9))
+    assert repo.key_sets() == [first, later]
+    assert first.key_set_id == key_set_id(["cccc dddd", "aaaa bbbb"]) != later.key_set_id
+
+
+def test_counts_and_orphans_for_verify(repo: Repository) -> None:
+    repo.publish_instrument("demo", "a" * 64, "{}", day=DAY)
+    repo.store_responses([_new("a"), _new("b"), _new("c", instrument_version=7)])
+    repo.mark_exported([next(repo.iter_responses()).response_id])
+    repo.save_draft("live", "demo", DAY + dt.timedelta(days=1), b"x")
+    repo.save_draft("dead", "demo", DAY - dt.timedelta(days=1), b"x")
+    counts = repo.counts(today=DAY)
+    assert counts.instruments == [("demo", 1)]
+    assert counts.responses == [("demo", 1, 2, 1), ("demo", 7, 1, 0)]
+    assert (counts.drafts_live, counts.drafts_expired, counts.counter_rows) == (1, 1, 0)
+    assert repo.orphan_versions() == [("demo", 7, 1)]
+
+
+def test_publish_race_between_workers_gives_one_version(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    repos = [Repository(engine) for _ in range(6)]
+    with ThreadPoolExecutor(6) as pool:
+        versions = list(pool.map(lambda r: r.publish_instrument("demo", "h" * 64, "{}"), repos))
+    assert versions == [1] * 6
+    assert [v for _, v, _ in repos[0].instrument_versions()] == [1]
+    engine.dispose()
