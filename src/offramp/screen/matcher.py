@@ -1,53 +1,267 @@
-"""The online path: ``Screener.check(query) -> Verdict`` (first version: whole-token phrases)."""
+"""The online path: ``Screener.check(query) -> Verdict``.
+
+Two stages with one meaning. The *full* stage folds the query, builds every span key
+(``spans.py``), looks keys up in the index, tiles glued words, reads stated ages and applies
+the rules. The *fast* stage decides, token by token from a per-token cache, whether the full
+stage could find anything at all; most queries stop there. It is sound by construction: a
+token's flags are computed by the full stage itself, and a query goes to the full stage
+whenever a match could span tokens (a phrase's first piece, spaced-out letters, an age).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from offramp.screen import terms as _terms
+from offramp.screen import spans
+from offramp.screen.age import AgeReader, band_below, reader
+from offramp.screen.index import UNLESS, Index, plain_index
 from offramp.screen.normalize import fold
 from offramp.screen.verdict import Verdict
 
+#: Queries are screened on their first MAX_QUERY_CHARS characters after folding; at most
+#: 4x as many raw characters are read. Search engines cap queries far below this.
 MAX_QUERY_CHARS = 2048
+_RAW_LIMIT = 4 * MAX_QUERY_CHARS
+#: Span keys tried per query before the full stage stops (bounds hostile input).
+MAX_SPAN_KEYS = 20_000
+#: Tokens whose flags are remembered; the cache is emptied when full.
+TOKEN_CACHE_SIZE = 1 << 20
+
+HIT, FIRST, SINGLE, NUM, UNIT, EMPTY, COMPLEX = 1, 2, 4, 8, 16, 32, 64
+
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
 
 
 class Screener:
-    """Screens queries against one loaded term list. Immutable once built; share freely."""
+    """Screens queries against one loaded list. Immutable once built; share it freely."""
 
-    def __init__(self, term_list: _terms.TermList) -> None:
-        self._list = term_list
-        self._index: dict[str, list[_terms.Rule]] = {}
-        self._max_words = 1
-        for rule in term_list.rules:
-            for term in rule.terms:
-                self._index.setdefault(term, []).append(rule)
-                self._max_words = max(self._max_words, term.count(" ") + 1)
-        self._clear = Verdict(False, (), (), None, term_list.version)
+    def __init__(self, index: Index, *, source: str = "<terms>") -> None:
+        self.index = index
+        self.source = source
+        self._age: AgeReader = reader(tuple(index.languages))
+        self._clear = Verdict(False, (), (), None, index.list_version)
+        self._cache: dict[str, int] = {}
+        self._rule_by_entry = [r for r, _ in index.entries]
+        self._second_pass = [i for i, r in enumerate(index.rules) if r.with_category]
+
+    # --- construction ------------------------------------------------------------------------
 
     @classmethod
     def from_file(cls, path: str | Path) -> Screener:
-        return cls(_terms.load(path))
+        """Load a plain (.txt), YAML (.yaml/.yml) or compiled term list."""
+        from offramp.screen import compiled, terms
+
+        path = Path(path)
+        if compiled.is_compiled(path):
+            return cls(compiled.load(path), source=str(path))
+        return cls(plain_index(terms.load(path)), source=str(path))
 
     @classmethod
-    def from_terms(cls, terms: Iterable[str]) -> Screener:
-        return cls(_terms.parse_plain("\n".join(terms), source="<terms>"))
+    def from_terms(cls, items: Iterable[str]) -> Screener:
+        """A screener for a few terms (tests, demos): one plain-list line each."""
+        from offramp.screen import terms
+
+        return cls(plain_index(terms.parse_plain("\n".join(items))))
+
+    @classmethod
+    def from_yaml_text(cls, text: str, *, source: str = "<terms>") -> Screener:
+        from offramp.screen import terms
+
+        return cls(plain_index(terms.parse_yaml(text, source=source)), source=source)
 
     @property
     def list_version(self) -> str:
-        return self._list.version
+        """The content hash of the list; every verdict carries it."""
+        return self.index.list_version
+
+    # --- the online path ---------------------------------------------------------------------
 
     def check(self, query: str) -> Verdict:
-        tokens = fold(query[:MAX_QUERY_CHARS]).split()
-        hits: dict[str, _terms.Rule] = {}
-        for i in range(len(tokens)):
-            for n in range(1, self._max_words + 1):
-                if i + n > len(tokens):
+        """Screen one query. Any string gets a verdict; work per query is bounded."""
+        if len(query) > MAX_QUERY_CHARS:
+            return self._full(query)
+        folded: str | None = None
+        if query.isascii() and query.isprintable():
+            toks = query.lower().split()
+        else:
+            folded = fold(query)
+            toks = folded.split(" ") if folded else []
+        cache = self._cache
+        acc = 0
+        prev_single = False
+        pending_first = False
+        for tok in toks:
+            flags = cache.get(tok)
+            if flags is None:
+                flags = self._token_flags(tok)
+            if flags & EMPTY:
+                continue
+            if pending_first or flags & (HIT | COMPLEX):
+                return self._full(query, folded)
+            if flags & SINGLE:
+                if prev_single:
+                    return self._full(query, folded)
+                prev_single = True
+            else:
+                prev_single = False
+            pending_first = bool(flags & FIRST)
+            acc |= flags
+        if acc & NUM and acc & UNIT:
+            return self._full(query, folded)
+        return self._clear
+
+    def _token_flags(self, tok: str) -> int:
+        """What one token could contribute to a match; computed by the full stage itself."""
+        folded = fold(tok)
+        if not folded:
+            flags = EMPTY
+        elif " " in folded:
+            flags = COMPLEX
+        else:
+            flags = 0
+            if len(folded) == 1:
+                flags |= SINGLE
+            if self._hits([folded]) & self.index.positive:
+                flags |= HIT
+            u = spans.units([folded])
+            ends = (spans.render(u, a, len(u)) for a in range(len(u)))
+            if any(self.index.is_first(key) for keys in ends for key in keys):
+                flags |= FIRST
+            runs = _LETTER_RUNS.findall(folded)
+            if any(c.isdigit() for c in folded) or any(r in self._age.number_runs for r in runs):
+                flags |= NUM
+            if any(r in self._age.unit_runs for r in runs):
+                flags |= UNIT
+        if len(self._cache) >= TOKEN_CACHE_SIZE:
+            self._cache.clear()
+        self._cache[tok] = flags
+        return flags
+
+    # --- the full stage ----------------------------------------------------------------------
+
+    def _full(self, query: str, folded: str | None = None) -> Verdict:
+        if folded is None or len(folded) > MAX_QUERY_CHARS:
+            folded = fold(query[:_RAW_LIMIT])
+            if len(folded) > MAX_QUERY_CHARS:
+                folded = folded[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
+        hits = self._hits(spans.tokens(folded))
+        age = self._age.band(folded) if folded else None
+        return self._decide(hits, age)
+
+    def _hits(self, toks: list[str]) -> set[int]:
+        """Entry ids of every term found among the tokens."""
+        index = self.index
+        u = spans.units(toks)
+        n = len(u)
+        hits: set[int] = set()
+        budget = MAX_SPAN_KEYS
+        max_units = 2 * index.maxlen + 2
+        substrings = index.substrings
+        for a in range(n):
+            word = True
+            for c in range(a + 1, min(n, a + max_units) + 1):
+                if c - 1 > a and u.hard[c - 1]:
+                    word = False
+                keys = spans.render(u, a, c)
+                budget -= len(keys)
+                if budget < 0:
+                    return hits
+                for key in keys:
+                    found = index.lookup(key)
+                    if found:
+                        hits.update(found)
+                    for length in index.prefix_lengths:
+                        if length > len(key):
+                            break
+                        hits.update(index.prefix_lookup(key[:length]))
+                    if word and index.glue_min and len(key) >= 2 * index.glue_min:
+                        hits.update(self._glue(key))
+                    if word and substrings is not None:
+                        for _, ids in substrings.iter(key):
+                            hits.update(ids)
+                if min(len(k) for k in keys) > index.maxlen:
                     break
-                for rule in self._index.get(" ".join(tokens[i : i + n]), ()):
-                    hits[rule.id] = rule
-        if not hits:
+        return hits
+
+    def _glue(self, key: str) -> set[int]:
+        """Entries of the parts when ``key`` is wholly made of listed terms glued together."""
+        index = self.index
+        size = len(key)
+        if size > 4 * index.maxlen:
+            return set()
+        reach = [False] * (size + 1)
+        reach[0] = True
+        edges: list[tuple[int, int, tuple[int, ...]]] = []
+        for p in range(size):
+            if not reach[p]:
+                continue
+            for length in index.glue_lengths:
+                q = p + length
+                if q > size:
+                    break
+                if p == 0 and q == size:
+                    continue
+                found = index.lookup(key[p:q])
+                if found:
+                    reach[q] = True
+                    edges.append((p, q, found))
+        if not reach[size]:
+            return set()
+        back = [False] * (size + 1)
+        back[size] = True
+        out: set[int] = set()
+        for p, q, found in reversed(edges):
+            if back[q]:
+                back[p] = True
+                out.update(found)
+        return out
+
+    def _decide(self, hits: set[int], age: str | None) -> Verdict:
+        if not hits and age is None:
             return self._clear
-        rules = tuple(sorted(hits))
-        categories = tuple(sorted({r.category for r in hits.values()}))
-        return Verdict(True, categories, rules, None, self._list.version)
+        rules = self.index.rules
+        entries = self.index.entries
+        state: dict[int, tuple[bool, set[int], bool]] = {}
+        for e in hits:
+            r, slot = entries[e]
+            terms_hit, groups, unless = state.get(r, (False, set(), False))
+            if slot == 0:
+                terms_hit = True
+            elif slot == UNLESS:
+                unless = True
+            else:
+                groups.add(slot)
+            state[r] = (terms_hit, groups, unless)
+        fired: list[int] = []
+        for r in sorted(state):
+            spec = rules[r]
+            terms_hit, groups, unless = state[r]
+            if spec.with_category or unless:
+                continue
+            positive = terms_hit or (spec.groups > 0 and len(groups) == spec.groups)
+            if positive and (spec.age_below is None or band_below(age, spec.age_below)):
+                fired.append(r)
+        if self._second_pass and fired:
+            categories = {rules[r].category for r in fired}
+            for r in self._second_pass:
+                spec = rules[r]
+                terms_hit, groups, unless = state.get(r, (False, set(), False))
+                if unless or spec.with_category not in categories:
+                    continue
+                positive = not spec.has_terms or terms_hit or (
+                    spec.groups > 0 and len(groups) == spec.groups
+                )
+                if positive and (spec.age_below is None or band_below(age, spec.age_below)):
+                    fired.append(r)
+            fired.sort()
+        if not fired:
+            return Verdict(False, (), (), age, self.index.list_version)
+        return Verdict(
+            True,
+            tuple(sorted({rules[r].category for r in fired})),
+            tuple(rules[r].id for r in fired),
+            age,
+            self.index.list_version,
+        )
