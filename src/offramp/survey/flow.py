@@ -203,12 +203,14 @@ def parse_page(
             raw_shown[question.name] = raw
             continue
         if value is None or value == []:
-            merged.pop(question.name, None)
             if question.required:
+                # Left empty: asked again, but an answer given earlier stays in the draft.
                 errors[question.name] = _message(
                     question.required_message, language, instrument.default_language,
                     ui.text(language, "required"),
                 )
+            else:
+                merged.pop(question.name, None)
             continue
         if (question.constraint and not _is_missing_answer(question, value)
                 and not _holds(question.constraint, {**scope, **merged, question.name: value},
