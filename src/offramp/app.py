@@ -20,6 +20,7 @@ from offramp.intercept import routes as intercept_routes
 from offramp.intercept.admin import admin_routes
 from offramp.intercept.limits import InflightLimitMiddleware
 from offramp.survey import routes as survey_routes
+from offramp.vault import routes as vault_routes
 from offramp.web.errors import EXCEPTION_HANDLERS
 from offramp.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from offramp.web.services import Services, build_services
@@ -27,6 +28,7 @@ from offramp.web.services import Services, build_services
 log = logging.getLogger("offramp")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 FLUSH_SECONDS = 5.0
+DRAFT_PURGE_SECONDS = 3600.0
 
 
 async def healthz(request: Request) -> Response:
@@ -38,6 +40,13 @@ def _flush(svc: Services) -> None:
         svc.counters.flush(svc.repository)
     except Exception as exc:
         log.warning("counter flush failed, will retry: %s", type(exc).__name__)
+
+
+def _purge_drafts(svc: Services) -> None:
+    try:
+        svc.repository.purge_drafts()
+    except Exception as exc:  # retried at the next hour
+        log.warning("draft purge failed, will retry: %s", type(exc).__name__)
 
 
 def _housekeeping(svc: Services) -> None:
@@ -54,9 +63,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async def flusher() -> None:
+            rounds = 0
             while True:
                 await asyncio.sleep(FLUSH_SECONDS)
                 await asyncio.to_thread(_housekeeping, svc)
+                rounds += 1
+                if rounds % int(DRAFT_PURGE_SECONDS // FLUSH_SECONDS) == 0:
+                    await asyncio.to_thread(_purge_drafts, svc)
 
         task = asyncio.create_task(flusher())
         try:
@@ -72,6 +85,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/healthz", healthz),
             *intercept_routes.routes,
             *survey_routes.routes,
+            *vault_routes.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[

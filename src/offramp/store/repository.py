@@ -434,6 +434,21 @@ class Repository:
                  deleted, instrument_id, from_day, to_day, kept)
         return ResponsePurge(deleted, kept)
 
+    def count_in_range(
+        self, instrument_id: str, from_day: dt.date, to_day: dt.date
+    ) -> tuple[int, int]:
+        """(exported, never exported) responses of an instrument between two days, inclusive."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(responses.c.exported_day), func.count()).where(
+                    responses.c.instrument_id == instrument_id,
+                    responses.c.day >= from_day,
+                    responses.c.day <= to_day,
+                )
+            ).one()
+        exported, total = int(row[0] or 0), int(row[1] or 0)
+        return exported, total - exported
+
     def purge_log(self) -> list[PurgeRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(purges).order_by(purges.c.purge_id)).all()

@@ -19,7 +19,7 @@ from offramp.screen.reload import ScreenerHolder
 from offramp.store import Repository, make_engine, upgrade
 from offramp.survey.instrument import Instrument
 from offramp.survey.load import load_instrument
-from offramp.vault.keys import load_public_key
+from offramp.vault.keys import fingerprint, load_public_key
 
 log = logging.getLogger("offramp")
 
@@ -63,6 +63,10 @@ def build_services(settings: Settings) -> Services:
     repository = Repository(engine)
     holder = ScreenerHolder(settings.terms) if settings.terms is not None else None
     recipients = [load_public_key(Path(p)) for p in settings.public_keys]
+    if recipients:
+        # Recorded so `offramp store verify` and /keys can say since when this set is in force.
+        repository.register_key_set([fingerprint(k) for k in recipients])
+    repository.purge_drafts()  # drafts past their TTL go at every start (and hourly, app.py)
     instruments: dict[str, PublishedInstrument] = {}
     for path in settings.instruments:
         instrument = load_instrument(Path(path))

@@ -1,0 +1,86 @@
+"""Group commit: no caller returns before the commit that holds its item, and errors reach all."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from offramp.store.group_commit import GroupCommitter
+
+
+class FakeStore:
+    """Commits slowly, like an fsync, and remembers what is durable."""
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.durable: set[int] = set()
+        self.batches: list[list[int]] = []
+        self.fail_on = fail_on
+        self.lock = threading.Lock()
+
+    def commit(self, items: Sequence[int]) -> list[int]:
+        time.sleep(0.002)
+        if self.fail_on is not None and self.fail_on in items:
+            raise ConnectionError("lost the database")
+        with self.lock:
+            self.durable.update(items)
+            self.batches.append(list(items))
+        return [i * 10 for i in items]
+
+
+def test_every_caller_returns_after_its_item_is_durable() -> None:
+    store = FakeStore()
+    committer = GroupCommitter(store.commit, max_batch=16)
+
+    def submit(i: int) -> int:
+        result = committer.submit(i)
+        assert i in store.durable  # checked by the caller, right when it is released
+        return result
+
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(submit, range(500)))
+    assert results == [i * 10 for i in range(500)]
+    assert sorted(i for batch in store.batches for i in batch) == list(range(500))
+    assert max(len(b) for b in store.batches) <= 16
+    assert len(store.batches) < 500  # commits were shared
+    assert (committer.commits, committer.items) == (len(store.batches), 500)
+
+
+def test_a_lone_caller_commits_at_once() -> None:
+    store = FakeStore()
+    committer = GroupCommitter(store.commit)
+    assert committer.submit(7) == 70
+    assert store.batches == [[7]]
+
+
+def test_a_failed_commit_fails_every_caller_in_it_and_the_next_one_works() -> None:
+    store = FakeStore(fail_on=13)
+    committer = GroupCommitter(store.commit, max_batch=64)
+    outcomes: dict[int, object] = {}
+    barrier = threading.Barrier(40)
+
+    def submit(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[i] = committer.submit(i)
+        except ConnectionError as exc:
+            outcomes[i] = exc
+
+    with ThreadPoolExecutor(40) as pool:
+        list(pool.map(submit, range(40)))
+    failed = {i for i, o in outcomes.items() if isinstance(o, ConnectionError)}
+    assert 13 in failed
+    # Whoever was told "failed" is not durable; whoever got a result is.
+    assert not failed & store.durable
+    assert set(outcomes) - failed == store.durable
+    store.fail_on = None
+    assert committer.submit(13) == 130
+
+
+def test_a_result_list_of_the_wrong_length_is_an_error_not_a_silent_loss() -> None:
+    committer: GroupCommitter[int, int] = GroupCommitter(lambda items: [])
+    with pytest.raises(RuntimeError, match="wrong number of results"):
+        committer.submit(1)
