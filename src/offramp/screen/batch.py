@@ -1,14 +1,34 @@
-"""The batch path: screen a whole column of queries (first version: a loop over check)."""
+"""The batch path: screen a whole column of queries at once, with the verdicts of ``check``.
+
+Most rows of a search log are plain printable ASCII and contain no listed term. For those,
+the work is columnar (Polars, on all cores): split into tokens, find the distinct tokens, ask
+the screener's per-token flags once per *distinct* token (``Screener._token_flags``, the same
+flags ``check`` uses), and keep only the rows with a token that could take part in a match, or
+two one-letter tokens in a row (spaced-out letters). Those rows, and every row that is not
+plain ASCII, go through ``check`` itself. So both paths give the same verdict for every row by
+construction; ``tests/screen/test_properties.py`` checks it on generated queries.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TypeAlias
 
 import polars as pl
 import pyarrow as pa
 
-from offramp.screen.matcher import Screener
+from offramp.screen.matcher import (
+    COMPLEX,
+    EMPTY,
+    FIRST,
+    HIT,
+    MAX_QUERY_CHARS,
+    NUM,
+    SINGLE,
+    UNIT,
+    Screener,
+)
 
 Column: TypeAlias = pl.Series | pa.Array | pa.ChunkedArray | Sequence[str | None]
 
@@ -20,25 +40,91 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _as_list(column: Column) -> list[str | None]:
+def _as_series(column: Column) -> pl.Series:
     if isinstance(column, pl.Series):
-        values: list[str | None] = column.cast(pl.String).to_list()
-        return values
-    if isinstance(column, pa.Array | pa.ChunkedArray):
-        converted: list[str | None] = pl.Series(column).cast(pl.String).to_list()
-        return converted
-    return list(column)
+        series = column
+    elif isinstance(column, pa.Array | pa.ChunkedArray):
+        series = pl.Series("query", column)
+    else:
+        series = pl.Series("query", list(column), dtype=pl.String())
+    return series.cast(pl.String()).fill_null("").alias("query")
+
+
+def _alternation(tokens: list[str]) -> str:
+    return "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
+
+
+def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
+    """Row numbers whose verdict may differ from "not blocked, no age" (a sound superset)."""
+    frame = pl.DataFrame({"q": queries}).with_row_index("row")
+    plain = (
+        pl.col("q").str.contains(r"^[ -~]*$") & (pl.col("q").str.len_chars() <= MAX_QUERY_CHARS)
+    )
+    frame = frame.with_columns(plain.alias("plain"), pl.col("q").str.to_lowercase().alias("low"))
+    other_rows = frame.filter(~pl.col("plain"))["row"]
+    simple = frame.filter(pl.col("plain")).select("row", "low")
+    tokens = simple.select("row", pl.col("low").str.split(" ").alias("tok")).explode("tok")
+    tokens = tokens.filter(pl.col("tok") != "")
+
+    cache = screener._cache  # shared with check(): flags for a token are computed once
+    hot: dict[str, int] = {}
+    singles: list[str] = []
+    empties: list[str] = []
+    for tok in tokens["tok"].unique().to_list():
+        flags = cache.get(tok)
+        if flags is None:
+            flags = screener._token_flags(tok)
+        if flags & (HIT | COMPLEX | FIRST | NUM | UNIT):
+            hot[tok] = flags
+        if flags & SINGLE:
+            singles.append(tok)
+        elif flags & EMPTY:
+            empties.append(tok)
+
+    picked = [other_rows]
+    if hot:
+        found = (
+            tokens.filter(pl.col("tok").is_in(list(hot)))
+            .with_columns(pl.col("tok").replace_strict(hot, return_dtype=pl.Int64).alias("f"))
+            .group_by("row")
+            .agg(pl.col("f").bitwise_or())
+        )
+        f = pl.col("f")
+        strong = (f & (HIT | COMPLEX | FIRST)) != 0
+        age = ((f & NUM) != 0) & ((f & UNIT) != 0)
+        picked.append(found.filter(strong | age)["row"])
+    if singles:
+        one = _alternation(singles)
+        gap = rf"(?: +(?:{_alternation(empties)}))*" if empties else ""
+        pattern = rf"(?:^| )(?:{one}){gap} +(?:{one})(?: |$)"
+        picked.append(simple.filter(pl.col("low").str.contains(pattern))["row"])
+    return pl.concat(picked).unique().sort()
 
 
 def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
     """One row per input, same order: blocked, categories, rules, age. Nulls screen as ""."""
-    verdicts = [screener.check(q or "") for q in _as_list(column)]
-    return pl.DataFrame(
+    queries = _as_series(column)
+    n = len(queries)
+    rows = candidate_rows(screener, queries) if n else pl.Series("row", [], dtype=pl.UInt32())
+    verdicts = [screener.check(q) for q in queries.gather(rows).to_list()]
+    found = pl.DataFrame(
         {
+            "row": rows,
             "blocked": [v.blocked for v in verdicts],
             "categories": [list(v.categories) for v in verdicts],
             "rules": [list(v.rules) for v in verdicts],
             "age": [v.age for v in verdicts],
         },
-        schema=SCHEMA,
+        schema={"row": pl.UInt32(), **SCHEMA},
     )
+    out = (
+        pl.DataFrame({"row": pl.arange(0, n, dtype=pl.UInt32(), eager=True)})
+        .join(found, on="row", how="left", maintain_order="left")
+        .select(
+            pl.col("blocked").fill_null(False),
+            pl.col("categories").fill_null([]),
+            pl.col("rules").fill_null([]),
+            pl.col("age"),
+        )
+    )
+    return out

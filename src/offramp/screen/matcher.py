@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from offramp.screen import spans
+from offramp.screen import spans, words
 from offramp.screen.age import AgeReader, band_below, reader
 from offramp.screen.index import UNLESS, Index, plain_index
 from offramp.screen.normalize import fold
@@ -45,6 +45,7 @@ class Screener:
         self._cache: dict[str, int] = {}
         self._rule_by_entry = [r for r, _ in index.entries]
         self._second_pass = [i for i, r in enumerate(index.rules) if r.with_category]
+        self._words = words.load(index.languages)
 
     # --- construction ------------------------------------------------------------------------
 
@@ -176,7 +177,12 @@ class Screener:
                         if length > len(key):
                             break
                         hits.update(index.prefix_lookup(key[:length]))
-                    if word and index.glue_min and len(key) >= 2 * index.glue_min:
+                    if (
+                        word
+                        and index.glue_min
+                        and len(key) >= 2 * index.glue_min
+                        and key not in self._words
+                    ):
                         hits.update(self._glue(key))
                     if word and substrings is not None:
                         for _, ids in substrings.iter(key):

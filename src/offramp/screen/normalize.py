@@ -20,8 +20,9 @@ Two layers, both applied identically to list terms and to queries:
     The match keys built from folded text. Inside a word that has at least one letter, digits
     and substitution symbols are read as letters (``0 o``, ``3 e``, ``4 a`` ...); an ambiguous
     one (``1 | !`` -> ``i`` or ``l``, ``6`` -> ``g`` or ``b``) yields every alternative, capped.
-    Runs of the same character collapse to one (``zorrrblax`` -> ``zorblax``, and ``quillion``
-    -> ``quilion`` on both sides). A word of digits only stays digits.
+    A run of three or more of one character is read both as a double and as a single letter
+    (``zorrrblax`` -> ``zorblax``, ``quilllion`` -> ``quillion``); a double letter is spelling
+    and stays. A word of digits only stays digits.
 """
 
 from __future__ import annotations
@@ -195,12 +196,39 @@ def fold(text: str) -> str:
 
 # --- match keys ------------------------------------------------------------------------------
 
-_REPEATS = re.compile(r"(.)\1+")
+_LONG_RUN = re.compile(r"(.)\1\1+")
+#: At most this many long runs of one query are read both ways (2**n readings).
+MAX_LONG_RUNS = 3
 
 
 def collapse(text: str) -> str:
-    """Runs of one character become one: ``zorrrblax`` -> ``zorblax``, ``ll`` -> ``l``."""
-    return _REPEATS.sub(r"\1", text)
+    """Runs of three or more of one character become two: ``zorrrblax`` -> ``zorrblax``.
+
+    A doubled letter is spelling (``booze`` is not ``boze``); three or more is stretching.
+    """
+    return _LONG_RUN.sub(r"\1\1", text)
+
+
+def collapse_variants(text: str) -> list[str]:
+    """Readings of ``text`` with each long run read as a double *and* as a single letter.
+
+    ``zorrrblax`` -> ``[zorrblax, zorblax]``, so it matches ``zorblax``; ``quilllion`` matches
+    ``quillion``.
+    """
+    runs = list(_LONG_RUN.finditer(text))
+    if not runs:
+        return [text]
+    runs = runs[:MAX_LONG_RUNS]
+    out = []
+    for choice in itertools.product((2, 1), repeat=len(runs)):
+        parts, last = [], 0
+        for m, n in zip(runs, choice, strict=True):
+            parts.append(text[last : m.start()])
+            parts.append(m.group(1) * n)
+            last = m.end()
+        parts.append(text[last:])
+        out.append(collapse("".join(parts)))
+    return out
 
 
 def split_units(token: str) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from offramp.screen.normalize import collapse, has_letter, split_units, unit_variants
+from offramp.screen.normalize import collapse_variants, has_letter, split_units, unit_variants
 
 #: Readings of one span beyond this number are not tried (bounds hostile input).
 MAX_VARIANTS_PER_SPAN = 64
@@ -79,16 +79,19 @@ def render(u: Units, a: int, c: int, glued: frozenset[int] = frozenset()) -> set
         combos = itertools.product(*choices)
     keys: set[str] = set()
     for combo in itertools.islice(combos, MAX_VARIANTS_PER_SPAN):
-        pieces: list[str] = []
+        pieces: list[list[str]] = []
         current: list[str] = []
         for offset, reading in enumerate(combo):
             i = a + offset
             if offset and u.hard[i] and i not in glued:
-                pieces.append(collapse("".join(current)))
+                pieces.append(collapse_variants("".join(current)))
                 current = []
             current.append(reading)
-        pieces.append(collapse("".join(current)))
-        keys.add(" ".join(pieces))
+        pieces.append(collapse_variants("".join(current)))
+        if len(pieces) == 1:
+            keys.update(pieces[0])
+        else:
+            keys.update(" ".join(p) for p in itertools.product(*pieces))
     return keys
 
 
