@@ -2,9 +2,10 @@
 
 Instrument names follow XLSForm rules (letters, digits, `_`, `-`, `.`), and multi-select dummies
 append `__choice`, so some dataset columns are not legal in .sav or .dta files: Stata allows at
-most 32 characters of letters, digits and `_`; SPSS allows no leading `_`, no `-`, and refuses a
-few reserved words. One mapping serves both formats, so a researcher who moves between SPSS and
-Stata meets the same names; the codebook's `stat_name` says which column each became.
+most 32 characters of letters, digits and `_` (27 here, see MAX_LENGTH); SPSS allows no
+leading `_`, no `-`, and refuses a few reserved words. One mapping serves both formats, so a
+researcher who moves between SPSS and Stata meets the same names; the codebook's `stat_name`
+says which column each became.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-MAX_LENGTH = 32
+MAX_LENGTH = 27
+"""Stata allows 32 characters, but pyreadstat names each variable's value-label set after the
+variable plus a running number (up to five digits), and that name must fit in 32 as well."""
 _ILLEGAL = re.compile(r"[^A-Za-z0-9_]")
 # SPSS reserved keywords and Stata's reserved names (compared without case, as both do).
 RESERVED = frozenset(
