@@ -87,6 +87,9 @@ _LOWER_CONFUSABLES = {
     "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s",
     "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ɑ": "a", "ı": "i", "ȷ": "j",
     "ɩ": "i", "ɒ": "o", "ɔ": "c", "ɛ": "e", "ɜ": "e",
+    # Latin letters with a stroke or bar, which have no decomposition
+    "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ƚ": "l", "ƶ": "z",
+    "ȥ": "z", "ɇ": "e", "ɉ": "j", "ɍ": "r", "ɏ": "y", "ǥ": "g", "ꝁ": "k", "ᵽ": "p", "ʉ": "u",
     # Armenian
     "օ": "o", "ս": "u", "ո": "n", "հ": "h", "զ": "q", "ց": "g",
     # Arabic letter variants written interchangeably
@@ -141,6 +144,8 @@ def _fold_char_once(c: str) -> str:
     if 0xD800 <= cp <= 0xDFFF:  # a lone surrogate: not text
         return _SPACE
     c = _UPPER_CONFUSABLES.get(c, c)
+    if c in _LOWER_CONFUSABLES:  # before decomposition: lunate sigma must not become sigma
+        return _classify(_LOWER_CONFUSABLES[c])
     decomposed = unicodedata.normalize("NFKD", c).casefold()
     decomposed = unicodedata.normalize("NFKD", decomposed)
     out = []
