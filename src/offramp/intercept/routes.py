@@ -162,7 +162,11 @@ async def api_screen_batch(request: Request) -> Response:
     for index, query in enumerate(queries):
         _query_text(query, f"queries[{index}]")
     check = services(request).current_screener().check
-    parts = b",".join([_verdict_json(check(q)) for q in queries])
+    # Search traffic repeats itself: screen each distinct query of the batch once.
+    seen: dict[str, bytes] = {}
+    parts = b",".join([
+        seen[q] if q in seen else seen.setdefault(q, _verdict_json(check(q))) for q in queries
+    ])
     return Response(b'{"verdicts":[' + parts + b"]}", media_type=_JSON)
 
 
