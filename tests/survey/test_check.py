@@ -186,3 +186,12 @@ def test_no_consent_is_a_warning(yamlform: FormWriter) -> None:
     form = yamlform("id: x\npages:\n  - id: p\n    questions:\n"
                     "      - {name: q, type: text, label: A}\n")
     assert any("no consent text" in w for w in messages(read_form(form).problems, "warning"))
+
+
+def test_reserved_names(yamlform: FormWriter) -> None:
+    found = check(yamlform, """\
+  - id: p1
+    questions:
+      - {name: token, type: text, label: A}
+""")
+    assert messages(found) == ["the name 'token' is used by the survey pages themselves"]

@@ -26,11 +26,13 @@ from tests.survey.respondent import Respondent, form_post
 PAGE_LIMIT = 50 * 1024
 
 
-def make_client(tmp_path: Path, keypair: KeyPair, extra: str = "") -> TestClient:
+def make_client(tmp_path: Path, keypair: KeyPair, extra: str = "",
+                db_url: str | None = None) -> TestClient:
     shutil.copyfile(FORM, tmp_path / FORM.name)
     config = tmp_path / "offramp.toml"
+    url = db_url or f"sqlite:///{tmp_path / 'db.sqlite'}"
     config.write_text(
-        f'database_url = "sqlite:///{tmp_path / "db.sqlite"}"\n'
+        f'database_url = "{url}"\n'
         f'instruments = ["{FORM.name}"]\n'
         f'public_keys = ["{keypair.public}"]\n' + extra,
         encoding="utf-8",
@@ -97,6 +99,25 @@ def test_the_long_form_end_to_end(client: TestClient, keypair: KeyPair, lang: st
     [answers] = stored_answers(client, keypair)
     assert answers == EXPECTED
     assert draft_count(client) == 0
+
+
+def test_on_each_database(tmp_path: Path, keypair: KeyPair, db_url: str) -> None:
+    """Drafts, resume codes and the idempotent last page on SQLite and PostgreSQL."""
+    with make_client(tmp_path, keypair, db_url=db_url) as on_db:
+        respondent = begin(on_db)
+        walk(respondent, until="help")
+        respondent.post({}, nav="later")
+        words = " ".join(re.findall(r"<span>([a-z]+)</span>", respondent.html))
+        other = Respondent(on_db, "help_seeking")
+        other._take(form_post(on_db, "/s/help_seeking/resume", [("code", words)]))
+        assert other.page == "help"
+        walk(other, until="final")
+        last = other.fields(PAGES[-1][1])
+        assert "Thank you" in form_post(on_db, other.url, last).text
+        assert "Thank you" in form_post(on_db, other.url, last).text
+        assert stored_answers(on_db, keypair) == [EXPECTED]
+        assert draft_count(on_db) == 1  # the tombstone of the form that took the code
+    services(on_db).repository.engine.dispose()
 
 
 def test_progress_back_and_piping(client: TestClient) -> None:

@@ -28,6 +28,8 @@ from offramp.survey.instrument import RESERVED_NUMBERS, Instrument, Question, Te
 from offramp.survey.problems import FieldKey, Location, Problem, Severity, SourceMap
 
 _REF_RE = re.compile(r"\$\{([^}]*)\}")
+RESERVED_NAMES = frozenset({"token", "page", "nav", "lang", "arm", "code", "main"})
+"""Field names and element ids the survey pages use themselves."""
 _QUESTION_EXPRESSIONS = ("relevant", "constraint", "calculation", "choice_filter")
 _ORDERED_FIELDS = ("relevant", "choice_filter")
 
@@ -79,6 +81,12 @@ def _names(context: _Context) -> None:
             claim(block.name, "block", ("block", block.name))
         for question in page.questions:
             claim(question.name, "question", ("question", question.name))
+            if question.name in RESERVED_NAMES:
+                context.report(
+                    sources.where(("question", question.name), "name"),
+                    f"the name {question.name!r} is used by the survey pages themselves",
+                    "choose another name",
+                )
 
 
 # -- expressions ------------------------------------------------------------------------------

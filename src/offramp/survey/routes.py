@@ -296,6 +296,7 @@ def _complete(svc: Services, instrument: Instrument, state: SurveyState, token: 
         arm=state.arm,
         language=state.language,
         day=day.isoformat(),
+        submission_id=token_hash(token),  # binds the record to its row: a copy fails to open
     )
     sealed = seal(json.dumps(payload, ensure_ascii=False).encode("utf-8"), context, svc.recipients)
     seconds = int(max(0.0, time.time() - state.started))
