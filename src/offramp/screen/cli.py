@@ -70,7 +70,7 @@ def _read_queries(path: Path) -> pl.Series:
 @TERMS
 @click.option("--input", "input_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Queries: .txt (one a line), .csv or .parquet with a column 'query'.")  # fmt: skip
+              help="Queries: .txt (one a line), .csv or .parquet (column query).")  # fmt: skip
 @click.option("--output", "output_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Verdicts: .csv or .parquet; one row per input row, same order.")  # fmt: skip

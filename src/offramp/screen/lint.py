@@ -124,7 +124,7 @@ def _words_with_prefix(sorted_words: list[str], prefix: str) -> list[str]:
     import bisect
 
     i = bisect.bisect_left(sorted_words, prefix)
-    out = []
+    out: list[str] = []
     while i < len(sorted_words) and sorted_words[i].startswith(prefix) and len(out) < EXAMPLES:
         if sorted_words[i] != prefix:
             out.append(sorted_words[i])
