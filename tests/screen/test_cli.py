@@ -48,7 +48,8 @@ def test_bad_list_is_a_one_line_error(tmp_path: Path) -> None:
                    encoding="utf-8")  # fmt: skip
     code, _, err = run("check", "--terms", str(bad), "x")
     assert code == 2
-    assert err.strip() == f"offramp: error: {bad}:4: unknown category 'zz'; declare it under 'categories'"
+    expected = f"offramp: error: {bad}:4: unknown category 'zz'; declare it under 'categories'"
+    assert err.strip() == expected
 
 
 def test_lint_reports_with_file_and_line(tmp_path: Path) -> None:
