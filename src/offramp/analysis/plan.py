@@ -170,7 +170,12 @@ def _level(doc: Located, path: Path_, value: Any) -> float:
 
 def load_plan(path: str | Path) -> Plan:
     """Parse and check a plan's structure (keys, kinds, types); variables are checked later."""
-    doc = load_yaml(path)
+    return plan_from_document(load_yaml(path))
+
+
+def plan_from_document(doc: Located) -> Plan:
+    """`load_plan` for a document already read, e.g. a report plan whose report-only keys
+    (charts, exclusions) offramp.report has taken out; messages still name the file and line."""
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error((), "an analysis plan must be a YAML mapping with a 'sections' list")
