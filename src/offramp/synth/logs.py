@@ -12,10 +12,10 @@ nothing here resembles real search vocabulary. The model, chosen so that truth i
   seeking session each search is flagged with probability ``positive_rate``. So the expected
   prevalence of a day is seeking_share x positive_rate (x ``after_factor`` from the change date
   on): the planted level change. The planted slope change is zero.
-- Flagged searches embed one term from the written term list, some plainly, some obfuscated in
-  ways Unicode folding undoes (case, accents, full-width letters), and optionally
-  (``hard_share``) in ways that need the screen's richer folding (digits for letters, letters
-  spread out).
+- Flagged searches embed one term from the written term list, some plainly, some obfuscated
+  (through ``offramp.synth.obfuscate``) in ways Unicode folding undoes (case, accents,
+  full-width letters), and optionally (``hard_share``) in the ways that need the screen's richer
+  folding (leetspeak, look-alike letters, invisible characters, separators, spacing, ...).
 - Queries repeat as real logs do: each row draws its query from a pool with Zipf popularity.
 
 Beside the log ``F`` it writes ``F.terms.txt`` (the term list) and ``F.truth.json`` (realized
@@ -27,6 +27,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -41,6 +42,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from offramp.errors import ConfigError
+from offramp.synth.obfuscate import POSITIVE_KINDS, obfuscate
 
 TERMS = ("zorblax", "quillion", "vexmora", "plindrath oskette", "tarvune", "drossiline")
 LANGUAGES = {"en": 0.55, "de": 0.2, "fr": 0.15, "es": 0.1}
@@ -48,9 +50,10 @@ TEXT_FIELDS = "timestamp,session,language,query"
 _ONSETS = ("b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w")
 _VOWELS = ("a", "e", "i", "o", "u")
 _CODAS = ("", "", "n", "r", "l", "s")
-_FULLWIDTH = {c: chr(ord(c) - ord("a") + 0xFF41) for c in "abcdefghijklmnopqrstuvwxyz"}
-_ACCENTED = {"a": "á", "e": "é", "i": "ï", "o": "ö", "u": "ü"}
-_LEET = {"o": "0", "a": "4", "e": "3", "i": "1"}
+#: obfuscations that Unicode folding undoes (the screen must catch these: exact truth)
+FOLDABLE_KINDS = ("case", "fullwidth", "diacritics")
+#: obfuscations that need the screen's richer folding (counted apart in the truth)
+HARD_KINDS = tuple(k for k in POSITIVE_KINDS if k not in ("plain", *FOLDABLE_KINDS))
 _SUFFIXES = (".parquet", ".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".txt.gz", ".log.gz", ".txt")
 
 
@@ -143,24 +146,6 @@ def _phrases(rng: np.random.Generator, vocabulary: list[str], count: int) -> lis
     return out
 
 
-def _obfuscate(term: str, how: int) -> str:
-    """Forms a Unicode-folding screen undoes: upper/title case, accents, full-width letters."""
-    if how == 0:
-        return term.upper()
-    if how == 1:
-        return term.title()
-    if how == 2:
-        return "".join(_ACCENTED.get(ch, ch) for ch in term)
-    return "".join(_FULLWIDTH.get(ch, ch) for ch in term)
-
-
-def _harden(term: str, how: int) -> str:
-    """Forms that need richer folding: digits for letters, or letters spread out."""
-    if how == 0:
-        return "".join(_LEET.get(ch, ch) for ch in term)
-    return " ".join(".".join(word) for word in term.split())
-
-
 @dataclass(slots=True)
 class _Pools:
     neutral: list[str]
@@ -181,18 +166,17 @@ def _pools(spec: LogSpec, rng: np.random.Generator) -> _Pools:
     per_kind = max(50, min(spec.pool_size // 10, 50_000))
     positive: dict[str, list[str]] = {}
     term_p = _zipf(len(TERMS), 0.8)
+    # obfuscate() takes a random.Random, seeded from the generator for reproducibility
+    scribe = random.Random(int(rng.integers(0, 2**32)))  # noqa: S311 - synthetic data, no secrets
+    ways = {"plain": ("plain",), "obfuscated": FOLDABLE_KINDS, "hard": HARD_KINDS}
     for kind in ("plain", "obfuscated", "hard"):
         terms = rng.choice(len(TERMS), size=per_kind, p=term_p)
-        ways = rng.integers(0, 4, size=per_kind)
+        how = rng.integers(0, len(ways[kind]), size=per_kind)
         before = rng.integers(0, 3, size=per_kind)
         after = rng.integers(0, 2, size=per_kind)
         queries: list[str] = []
         for i in range(per_kind):
-            term = TERMS[terms[i]]
-            if kind == "obfuscated":
-                term = _obfuscate(term, int(ways[i]))
-            elif kind == "hard":
-                term = _harden(term, int(ways[i]) % 2)
+            term = obfuscate(TERMS[terms[i]], ways[kind][how[i]], scribe)
             words = [vocabulary[j] for j in rng.integers(0, len(vocabulary), size=3)]
             queries.append(" ".join([*words[: before[i]], term, *words[2 : 2 + after[i]]]))
         positive[kind] = queries
@@ -376,8 +360,8 @@ def _truth_document(spec: LogSpec, truth: _Truth, log: Path, terms: Path) -> dic
                         for k, v in sorted(truth.languages.items())},
         "daily": truth.daily,
         "notes": "detectable = plain or Unicode-obfuscated (case, accents, full-width); "
-                 "hard obfuscations (digits for letters, spread letters) are counted in positives "
-                 "only. Expected prevalence is seeking_share x positive_rate (x after_factor).",
+                 f"hard obfuscations ({', '.join(HARD_KINDS)}) are counted in positives only. "
+                 "Expected prevalence is seeking_share x positive_rate (x after_factor).",
     }
 
 
@@ -485,7 +469,8 @@ def _write_rows(kind: str, tables: Iterator[pa.Table], handle: IO[bytes]) -> Non
 @click.option("--obfuscated-share", default=0.3, show_default=True, type=float,
               help="Share of flagged searches written with case/accent/width tricks.")
 @click.option("--hard-share", default=0.0, show_default=True, type=float,
-              help="Share of flagged searches with digit-for-letter or spread-letter tricks.")
+              help="Share of flagged searches with harder tricks (leetspeak, look-alikes, "
+              "separators, spacing, ...), counted apart in the truth.")
 @click.option("--distinct-queries", type=click.IntRange(min=1),
               help="Size of the neutral query pool [default: rows/20 within 500..2,000,000].")
 def logs_command(
