@@ -4,13 +4,16 @@ Every field merges by summing (or min/max for times), so the local loop and a Da
 returns partitions in any order arrive at the same integers, and every figure in the output is
 computed from those integers at the very end.
 
-    counts    day, language, vkey, n        searches per day and language and verdict
+    counts    day, language, vkey, n        per day and language: all searches (vkey ""), and
+                                            the flagged ones by verdict (vkey not "")
     sessions  session, searches, blocked,   per hashed session id (optional)
               first_blocked, last
     matched   query, vkey, n                matched query texts (only with --include-queries)
 
 A ``vkey`` is a verdict without the query: "" for a clear search, else a JSON array
-[rules, categories, age]. There are few distinct vkeys, so grouping on them is cheap.
+[rules, categories, age]. There are few distinct vkeys, so grouping on them is cheap. In
+``counts`` the row with vkey "" holds *all* searches of its day and language (``TOTAL``), so the
+common case, a clear search, never needs a verdict key of its own.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ MATCHED_SCHEMA: dict[str, pl.DataType] = {
     "vkey": pl.String(),
     "n": pl.Int64(),
 }
-CLEAR = ""
+CLEAR = ""  # the verdict key of a query that is not flagged
+TOTAL = ""  # in counts: the row counting all searches of a day and language
 
 
 def verdict_key(rules: list[str], categories: list[str], age: str | None) -> str:

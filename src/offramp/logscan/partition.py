@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from offramp.logscan.options import ScanOptions
-from offramp.logscan.partial import CLEAR, Partial, verdict_key
+from offramp.logscan.partial import CLEAR, TOTAL, Partial, verdict_key
 from offramp.logscan.problems import Problems
 from offramp.logscan.readers import read_chunk
 from offramp.logscan.sources import Chunk
@@ -105,25 +105,42 @@ def verdict_keys(
 def screen_frame(
     frame: pl.DataFrame, screener: Screener, memo: dict[str, str], job: Job, partial: Partial
 ) -> None:
-    """Screen one standardized batch and add its counts to ``partial``."""
-    distinct = frame.get_column("query").unique()
-    keys = verdict_keys(screener, distinct.to_list(), memo, job.options.cache_queries)
-    key_series = pl.Series("vkey", keys, dtype=pl.String)
-    hit = key_series != CLEAR
+    """Screen one standardized batch and add its counts to ``partial``.
+
+    All searches are counted by day and language without looking at verdicts; only the rows of
+    flagged queries (a few percent) get a verdict key, so the expensive string work is confined
+    to them.
+    """
+    query = frame.get_column("query")
+    distinct = query.unique()
+    keys = pl.Series("vkey", verdict_keys(screener, distinct.to_list(), memo,
+                                          job.options.cache_queries), dtype=pl.String)
+    hit = keys != CLEAR
+    total = (
+        frame.group_by(["day", "language"])
+        .agg(pl.lit(TOTAL, dtype=pl.String).alias("vkey"), pl.len().cast(pl.Int64).alias("n"))
+    )
+    partial.counts.append(total)
     if bool(hit.any()):
-        vkey = pl.col("query").replace_strict(
-            distinct.filter(hit), key_series.filter(hit), default=CLEAR, return_dtype=pl.String
+        flagged_queries = distinct.filter(hit)
+        flagged = query.is_in(flagged_queries.implode())
+        partial.counts.append(
+            frame.filter(flagged)
+            .with_columns(
+                pl.col("query").replace_strict(
+                    flagged_queries, keys.filter(hit), return_dtype=pl.String
+                ).alias("vkey")
+            )
+            .group_by(["day", "language", "vkey"])
+            .agg(pl.len().cast(pl.Int64).alias("n"))
         )
     else:
-        vkey = pl.lit(CLEAR, dtype=pl.String)
-    flagged = frame.with_columns(vkey.alias("vkey"))
-    partial.counts.append(
-        flagged.group_by(["day", "language", "vkey"]).agg(pl.len().cast(pl.Int64).alias("n"))
-    )
-    blocked = pl.col("vkey") != CLEAR
+        flagged = pl.Series("flagged", [False] * frame.height, dtype=pl.Boolean)
     if job.roles.get("session") is not None:
+        blocked = pl.col("_flagged")
         partial.sessions.append(
-            flagged.filter(pl.col("session").is_not_null())
+            frame.with_columns(flagged.alias("_flagged"))
+            .filter(pl.col("session").is_not_null())
             .group_by("session")
             .agg(
                 pl.len().cast(pl.Int64).alias("searches"),
@@ -132,11 +149,17 @@ def screen_frame(
                 pl.col("ts").max().alias("last"),
             )
         )
-    if job.options.include_queries:
+    if job.options.include_queries and bool(hit.any()):
         partial.matched.append(
-            flagged.filter(blocked)
-            .group_by(["query", "vkey"])
+            frame.filter(flagged)
+            .group_by("query")
             .agg(pl.len().cast(pl.Int64).alias("n"))
+            .with_columns(
+                pl.col("query").replace_strict(
+                    distinct.filter(hit), keys.filter(hit), return_dtype=pl.String
+                ).alias("vkey")
+            )
+            .select("query", "vkey", "n")
         )
     partial.rows += frame.height
 

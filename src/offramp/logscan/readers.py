@@ -54,18 +54,33 @@ def _by_role(roles: dict[str, str | None]) -> dict[str, str]:
     return {name: role for role, name in roles.items() if name is not None}
 
 
-def read_parquet(
-    chunk: Chunk, roles: dict[str, str | None], options: ScanOptions, problems: Problems
-) -> Iterator[RawBatch]:
-    rename = _by_role(roles)
-    try:
-        parquet = pq.ParquetFile(chunk.path)
-    except (pa.ArrowException, OSError) as exc:
-        problems.report(chunk.path, "rows", chunk.first_row + 1,
-                        f"not a readable Parquet file ({exc})", rows=chunk.rows)
-        return
+def _parquet_groups(chunk: Chunk, parquet: pq.ParquetFile, batch_rows: int
+                    ) -> Iterator[tuple[tuple[int, ...], int, int]]:
+    """(row groups, first row, rows) read units: whole row groups, up to about batch_rows."""
     offset = chunk.first_row
-    for group in chunk.row_groups:
+    group: list[int] = []
+    start = rows = 0
+    for index in chunk.row_groups:
+        size = parquet.metadata.row_group(index).num_rows
+        if group and rows + size > batch_rows:
+            yield tuple(group), start, rows
+            group, rows = [], 0
+        if not group:
+            start = offset
+        group.append(index)
+        rows += size
+        offset += size
+    if group:
+        yield tuple(group), start, rows
+
+
+def _parquet_careful(
+    chunk: Chunk, parquet: pq.ParquetFile, groups: tuple[int, ...], start: int,
+    rename: dict[str, str], options: ScanOptions, problems: Problems,
+) -> Iterator[RawBatch]:
+    """Row group by row group through Arrow, to say exactly where a damaged file goes bad."""
+    offset = start
+    for group in groups:
         size = parquet.metadata.row_group(group).num_rows
         done = 0
         try:
@@ -83,6 +98,39 @@ def read_parquet(
                 rows=size - done,
             )
         offset += size
+
+
+def read_parquet(
+    chunk: Chunk, roles: dict[str, str | None], options: ScanOptions, problems: Problems
+) -> Iterator[RawBatch]:
+    """Polars' reader (fast, multi-threaded) whole row groups at a time; Arrow where it fails.
+
+    Polars reads a slice of rows straight into its own strings, about four times less work than
+    Arrow plus conversion; on an error the same row groups are read again through Arrow, row
+    group by row group, to find and report (or skip) exactly the damaged part.
+    """
+    rename = _by_role(roles)
+    try:
+        parquet = pq.ParquetFile(chunk.path)
+    except (pa.ArrowException, OSError) as exc:
+        problems.report(chunk.path, "rows", chunk.first_row + 1,
+                        f"not a readable Parquet file ({exc})", rows=chunk.rows)
+        return
+    for groups, start, rows in _parquet_groups(chunk, parquet, options.batch_rows):
+        if rows > 2 * options.batch_rows:  # one huge row group: read it in bounded slices
+            yield from _parquet_careful(chunk, parquet, groups, start, rename, options, problems)
+            continue
+        try:
+            frame = (
+                pl.scan_parquet(chunk.path).slice(start, rows).select(list(rename)).collect()
+            )
+        except (pl.exceptions.PolarsError, OSError):
+            yield from _parquet_careful(chunk, parquet, groups, start, rename, options, problems)
+            continue
+        if frame.height != rows:  # cannot happen with an intact file; be careful if it does
+            yield from _parquet_careful(chunk, parquet, groups, start, rename, options, problems)
+            continue
+        yield RawBatch(frame.rename(rename), chunk.path, "row", start + 1)
 
 
 def read_csv(

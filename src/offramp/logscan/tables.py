@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from offramp.logscan.partial import CLEAR, parse_key
+from offramp.logscan.partial import TOTAL, parse_key
 from offramp.logscan.sessions import SessionCounts
 from offramp.logscan.stats import suppress, with_share
 
@@ -41,8 +41,8 @@ def _finish(table: pl.DataFrame, settings: TableSettings, *, partition: bool) ->
 
 def totals(counts: pl.DataFrame) -> tuple[int, int]:
     """(searches, blocked) over everything."""
-    searches = int(counts.get_column("n").sum() or 0)
-    blocked = int(counts.filter(pl.col("vkey") != CLEAR).get_column("n").sum() or 0)
+    searches = int(counts.filter(pl.col("vkey") == TOTAL).get_column("n").sum() or 0)
+    blocked = int(counts.filter(pl.col("vkey") != TOTAL).get_column("n").sum() or 0)
     return searches, blocked
 
 
@@ -50,8 +50,8 @@ def _by(counts: pl.DataFrame, key: pl.Expr, name: str) -> pl.DataFrame:
     return (
         counts.group_by(key.alias(name))
         .agg(
-            pl.col("n").sum().alias("searches"),
-            pl.col("n").filter(pl.col("vkey") != CLEAR).sum().alias("blocked"),
+            pl.col("n").filter(pl.col("vkey") == TOTAL).sum().alias("searches"),
+            pl.col("n").filter(pl.col("vkey") != TOTAL).sum().alias("blocked"),
         )
         .sort(name)
         .cast({"searches": pl.Int64, "blocked": pl.Int64})
@@ -92,7 +92,7 @@ def _verdict_table(
 ) -> pl.DataFrame:
     searches, blocked = totals(counts)
     per_key = (
-        counts.filter(pl.col("vkey") != CLEAR).group_by("vkey").agg(pl.col("n").sum()).sort("vkey")
+        counts.filter(pl.col("vkey") != TOTAL).group_by("vkey").agg(pl.col("n").sum()).sort("vkey")
     )
     tally: dict[str, int] = {}
     for vkey, n in per_key.iter_rows():
