@@ -262,3 +262,18 @@ class PrivatePostgres:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def complete_one(http: httpx.Client, comment: str) -> str:
+    """Take the demo survey once, without faults; returns the form's token."""
+    html = http.get("/s/demo").text
+    token = TOKEN.search(html).group(1)  # type: ignore[union-attr]
+    while THANKS not in html:
+        page = PAGE.search(html).group(1)  # type: ignore[union-attr]
+        fields = {"token": token, "page": page, "lang": "en", "arm": "none",
+                  "nav": "accept" if page == "consent" else "next",
+                  **ANSWERS.get(page, {"comments": comment})}
+        response = http.post("/s/demo", data=fields)
+        assert response.status_code == 200, response.text[:300]
+        html = response.text
+    return token
