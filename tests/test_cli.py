@@ -13,6 +13,7 @@ from tests.conftest import KeyPair
 
 
 def offramp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # A timeout, so that a server which starts when it should have refused fails the test.
     return subprocess.run(
         [sys.executable, "-m", "offramp", *args],
         capture_output=True,
@@ -20,6 +21,7 @@ def offramp(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         env={**os.environ, **(env or {})},
         check=False,
         stdin=subprocess.DEVNULL,
+        timeout=60,
     )
 
 
@@ -97,7 +99,7 @@ def test_unreadable_config(tmp_path: Path) -> None:
     assert_one_line_error(offramp("serve", "--config", str(config)), "port='x'")
 
 
-@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b""])
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"zorblax\n\xff\n"])
 def test_unreadable_term_list(tmp_path: Path, keypair: KeyPair, content: bytes) -> None:
     terms = tmp_path / "terms.txt"
     terms.write_bytes(content)
