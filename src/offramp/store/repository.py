@@ -121,6 +121,10 @@ class StoreCounts:
     counter_rows: int
 
 
+DraftRow = tuple[str, str, dt.date, bytes]
+"""(token_hash, instrument_id, expires_day, sealed)"""
+
+
 def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(
         "the response store cannot be reached", hint=f"{type(exc.__cause__ or exc).__name__}"
@@ -145,6 +149,10 @@ class Repository:
         self.engine = engine
         self._committer: GroupCommitter[NewResponse, bool] | None = (
             GroupCommitter(self.store_responses) if group_commit else None
+        )
+        # Survey pages save a draft on every page: concurrent saves share one commit too.
+        self._draft_committer: GroupCommitter[DraftRow, None] | None = (
+            GroupCommitter(self.upsert_drafts) if group_commit else None
         )
 
     # -- instruments --------------------------------------------------------------------------
@@ -216,15 +224,23 @@ class Repository:
     def save_draft(
         self, token_hash: str, instrument_id: str, expires_day: dt.date, sealed: bytes
     ) -> None:
-        """Create or replace a draft (an upsert, so a double-clicked page cannot collide)."""
+        """Create or replace a draft (an upsert, so a double-clicked page cannot collide).
+
+        Returns only after the commit; concurrent saves share one (group commit)."""
+        row = (token_hash, instrument_id, expires_day, sealed)
+        if self._draft_committer is None:
+            self.upsert_drafts([row])
+        else:
+            self._draft_committer.submit(row)
+
+    def upsert_drafts(self, rows: Sequence[DraftRow]) -> list[None]:
+        """Create or replace many drafts in one transaction (the last row of a token wins)."""
+        latest = {row[0]: row for row in rows}
+        if not latest:
+            return []
         try:
             with self.engine.begin() as conn:
-                stmt = _dialect_insert(conn, drafts).values(
-                    token_hash=token_hash,
-                    instrument_id=instrument_id,
-                    expires_day=expires_day,
-                    sealed=sealed,
-                )
+                stmt = _dialect_insert(conn, drafts)
                 conn.execute(
                     stmt.on_conflict_do_update(
                         index_elements=["token_hash"],
@@ -233,10 +249,15 @@ class Repository:
                             "expires_day": stmt.excluded.expires_day,
                             "sealed": stmt.excluded.sealed,
                         },
-                    )
+                    ),
+                    [
+                        {"token_hash": t, "instrument_id": i, "expires_day": e, "sealed": b}
+                        for t, i, e, b in latest.values()
+                    ],
                 )
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+        return [None] * len(rows)
 
     def load_draft(self, token_hash: str, today: dt.date | None = None) -> bytes | None:
         today = today or dt.date.today()

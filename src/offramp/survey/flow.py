@@ -89,76 +89,94 @@ def page_is_shown(page: Page, answers: Mapping[str, Any]) -> bool:
     return bool(visible_questions(page, answers))
 
 
-def next_page(instrument: Instrument, index: int, answers: Mapping[str, Any]) -> int | None:
-    """Index of the next page to show after page `index` (-1 for the start), or None at the end."""
-    for candidate in range(index + 1, len(instrument.pages)):
-        if page_is_shown(instrument.pages[candidate], answers):
-            return candidate
-    return None
-
-
-def previous_page(instrument: Instrument, index: int, answers: Mapping[str, Any]) -> int | None:
-    for candidate in range(index - 1, -1, -1):
-        if page_is_shown(instrument.pages[candidate], answers):
-            return candidate
-    return None
-
-
-def _walk(instrument: Instrument, answers: Mapping[str, Any]) -> tuple[Answers, list[str]]:
-    """The answers that count, and the questions shown, walking the pages in order.
+@dataclass(frozen=True)
+class Walk:
+    """One pass over the pages for one respondent: what they see, and which answers count.
 
     An answer to a question the respondent can no longer see (they went back and changed an
     earlier answer) is kept in the draft, in case it is shown again, but counts for nothing: it
     does not steer skip logic, choice filters, calculations or the record. Skip logic only looks
-    back (`survey check` refuses a condition on the same or a later page), so one pass decides.
+    back (`survey check` refuses a condition on the same page, warns on a later one), so one pass
+    in page order decides everything, and every later step of a request reuses it.
     """
+
+    effective: Answers
+    """The answers that count, with calculations computed from them."""
+    visible: tuple[tuple[Question, ...], ...]
+    """Per page, the questions shown (notes included; none when the page is skipped)."""
+    shown: tuple[str, ...]
+    """Names of the answerable questions shown, in order."""
+
+    def page_shown(self, index: int) -> bool:
+        return bool(self.visible[index])
+
+    def next_page(self, index: int) -> int | None:
+        for candidate in range(index + 1, len(self.visible)):
+            if self.visible[candidate]:
+                return candidate
+        return None
+
+    def previous_page(self, index: int) -> int | None:
+        for candidate in range(index - 1, -1, -1):
+            if self.visible[candidate]:
+                return candidate
+        return None
+
+
+def walk(instrument: Instrument, answers: Mapping[str, Any]) -> Walk:
+    plan = _plan(instrument)
     effective: Answers = {}
+    visible: list[tuple[Question, ...]] = []
     shown: list[str] = []
-    has_calculations = any(q.type == "calculate" for q in instrument.questions())
     for page in instrument.pages:
-        for question in visible_questions(page, effective):
+        questions = tuple(visible_questions(page, effective))
+        visible.append(questions)
+        for question in questions:
             if not question.answers:
                 continue
             shown.append(question.name)
             if question.name in answers:
                 effective[question.name] = answers[question.name]
-        if has_calculations:
+        if plan.calculations_steer:
             apply_calculations(instrument, effective)
-    return effective, shown
+    if plan.calculations and not plan.calculations_steer:
+        apply_calculations(instrument, effective)
+    return Walk(effective, tuple(visible), tuple(shown))
+
+
+def next_page(instrument: Instrument, index: int, answers: Mapping[str, Any]) -> int | None:
+    """Index of the next page to show after page `index` (-1 for the start), or None at the end."""
+    return walk(instrument, answers).next_page(index)
+
+
+def previous_page(instrument: Instrument, index: int, answers: Mapping[str, Any]) -> int | None:
+    return walk(instrument, answers).previous_page(index)
 
 
 def effective_answers(instrument: Instrument, answers: Mapping[str, Any]) -> Answers:
     """`answers` without those to questions that skip logic now hides; calculations fresh."""
-    return _walk(instrument, answers)[0]
+    return walk(instrument, answers).effective
 
 
 def shown_pages(instrument: Instrument, answers: Mapping[str, Any]) -> list[int]:
-    return [i for i, page in enumerate(instrument.pages) if page_is_shown(page, answers)]
+    found = walk(instrument, answers)
+    return [i for i in range(len(instrument.pages)) if found.page_shown(i)]
 
 
-def _undecided(expression: str | None, answers: Mapping[str, Any]) -> bool:
-    if not expression:
-        return False
-    try:
-        return any(answers.get(name) is None for name in parse(expression).variables())
-    except ExpressionError:
-        return False
-
-
-def progress(instrument: Instrument, index: int, answers: Mapping[str, Any]) -> tuple[int, int]:
+def progress(instrument: Instrument, index: int, found: Walk) -> tuple[int, int]:
     """(this page's number, pages in all) as the respondent sees it.
 
     Later pages whose skip logic reads questions not yet answered are counted as coming: the
     total then only shrinks as answers rule pages out, which reads as progress, never as a setback.
     """
-    before = [i for i in range(index) if page_is_shown(instrument.pages[i], answers)]
-    position = len(before) + 1
-    after = 0
-    for page in instrument.pages[index + 1:]:
-        if page_is_shown(page, answers) or _undecided(page.relevant, answers) or any(
-            _undecided(q.relevant, answers) for q in page.questions
-        ) or any(_undecided(b.relevant, answers) for b in page.blocks):
-            after += 1
+    answers = found.effective
+    reads = _plan(instrument).page_reads
+    position = sum(1 for i in range(index) if found.page_shown(i)) + 1
+    after = sum(
+        1
+        for later in range(index + 1, len(instrument.pages))
+        if found.page_shown(later) or any(answers.get(name) is None for name in reads[later])
+    )
     return position, position + after
 
 
@@ -170,6 +188,8 @@ class PageResult:
     """question name -> message, in the respondent's language."""
     raw: dict[str, list[str]] = field(default_factory=dict)
     """What was posted for each question with an error, to show it again for correction."""
+    walk: Walk | None = None
+    """The pages as `answers` leave them (for the next page, progress and rendering)."""
 
 
 def _message(text: Mapping[str, str], language: str, fallback: str, default: str) -> str:
@@ -190,10 +210,12 @@ def parse_page(
     page never costs an answer given before.
     """
     merged: Answers = dict(answers)
-    scope = effective_answers(instrument, answers)
+    before = walk(instrument, answers)
+    scope = before.effective
     errors: dict[str, str] = {}
     raw_shown: dict[str, list[str]] = {}
-    for question in visible_questions(page, scope):
+    index = next(i for i, candidate in enumerate(instrument.pages) if candidate is page)
+    for question in before.visible[index]:
         if not question.answers:
             continue
         raw = [v for v in form.get(question.name, []) if isinstance(v, str)]
@@ -222,13 +244,13 @@ def parse_page(
             raw_shown[question.name] = raw
             continue
         merged[question.name] = value
-    fresh = effective_answers(instrument, merged)
-    for calculation in _calculation_order(instrument):
-        if calculation.name in fresh:
-            merged[calculation.name] = fresh[calculation.name]
+    after = walk(instrument, merged)
+    for calculation in _plan(instrument).calculations:
+        if calculation.name in after.effective:
+            merged[calculation.name] = after.effective[calculation.name]
         else:
             merged.pop(calculation.name, None)
-    return PageResult(answers=merged, errors=errors, raw=raw_shown)
+    return PageResult(answers=merged, errors=errors, raw=raw_shown, walk=after)
 
 
 def _is_missing_answer(question: Question, value: Any) -> bool:
@@ -337,21 +359,38 @@ def _parse_value(
 
 
 # -- calculations ---------------------------------------------------------------------------------
-_ORDER_CACHE: dict[int, tuple[Instrument, list[Question]]] = {}
+@dataclass(frozen=True)
+class _Plan:
+    """What every request needs to know about an instrument's calculations, worked out once."""
+
+    calculations: tuple[Question, ...]
+    """In dependency order: each after the calculations it reads (cycles: form order)."""
+    calculations_steer: bool
+    """Whether any skip logic or choice filter reads a calculation (then a walk recomputes them
+    after every page; otherwise once at the end)."""
+    page_reads: tuple[frozenset[str], ...]
+    """Per page, the questions whose answers decide what the page shows."""
 
 
-def _calculation_order(instrument: Instrument) -> list[Question]:
-    """Calculations ordered so each comes after the calculations it reads (cycles: form order)."""
-    cached = _ORDER_CACHE.get(id(instrument))
+_PLANS: dict[int, tuple[Instrument, _Plan]] = {}
+
+
+def _variables(source: str | None, *, choice_filter: bool = False) -> frozenset[str]:
+    if not source:
+        return frozenset()
+    try:
+        return parse(source, choice_filter=choice_filter).variables()
+    except ExpressionError:
+        return frozenset()
+
+
+def _plan(instrument: Instrument) -> _Plan:
+    cached = _PLANS.get(id(instrument))
     if cached is not None and cached[0] is instrument:
         return cached[1]
-    calcs = {q.name: q for q in instrument.questions() if q.type == "calculate" and q.calculation}
-    reads: dict[str, set[str]] = {}
-    for name, question in calcs.items():
-        try:
-            reads[name] = set(parse(question.calculation or "").variables()) & set(calcs)
-        except ExpressionError:
-            reads[name] = set()
+    questions = instrument.questions()
+    calcs = {q.name: q for q in questions if q.type == "calculate" and q.calculation}
+    reads = {name: _variables(q.calculation) & set(calcs) for name, q in calcs.items()}
     ordered: list[Question] = []
     done: set[str] = set()
     visiting: set[str] = set()
@@ -368,14 +407,27 @@ def _calculation_order(instrument: Instrument) -> list[Question]:
 
     for name in calcs:
         visit(name)
-    if len(_ORDER_CACHE) > 64:
-        _ORDER_CACHE.clear()
-    _ORDER_CACHE[id(instrument)] = (instrument, ordered)
-    return ordered
+    steering: set[str] = set()
+    page_reads: list[frozenset[str]] = []
+    for page in instrument.pages:
+        reads_here = set(_variables(page.relevant))
+        for block in page.blocks:
+            reads_here |= _variables(block.relevant)
+        for question in page.questions:
+            reads_here |= _variables(question.relevant)
+        page_reads.append(frozenset(reads_here))
+        steering |= reads_here
+        for question in page.questions:
+            steering |= _variables(question.choice_filter, choice_filter=True)
+    plan = _Plan(tuple(ordered), bool(steering & set(calcs)), tuple(page_reads))
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(instrument)] = (instrument, plan)
+    return plan
 
 
 def apply_calculations(instrument: Instrument, answers: Answers) -> None:
-    for question in _calculation_order(instrument):
+    for question in _plan(instrument).calculations:
         try:
             value = parse(question.calculation or "").evaluate(answers)
         except ExpressionError:
@@ -386,7 +438,7 @@ def apply_calculations(instrument: Instrument, answers: Answers) -> None:
 
 def shown_questions(instrument: Instrument, answers: Mapping[str, Any]) -> list[str]:
     """Names of every answerable question the respondent was (or would now be) shown."""
-    return _walk(instrument, answers)[1]
+    return list(walk(instrument, answers).shown)
 
 
 def final_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -395,5 +447,5 @@ def final_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[st
     Answers given on a page that later became hidden (the respondent went back and changed an
     earlier answer) are dropped, so the dataset never holds an answer to a question not shown.
     """
-    effective, shown = _walk(instrument, answers)
-    return {"answers": effective, "shown": shown}
+    found = walk(instrument, answers)
+    return {"answers": dict(found.effective), "shown": list(found.shown)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from offramp.survey import flow, ui
@@ -21,6 +22,11 @@ HONEYPOT = "__website"
 """A field people never see; bots fill it. Two underscores: no question can be named like it."""
 _REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Fields = Mapping[str, list[str]]
+
+
+class View(SimpleNamespace):
+    """What a template reads about one item. Attributes, not dict keys: Jinja looks attributes
+    up first, and a page has hundreds of lookups."""
 
 
 @dataclass
@@ -100,44 +106,45 @@ class _View:
             return ", ".join(labels.get(str(v), str(v)) for v in value)
         return labels.get(str(value), _format_number(value))
 
-    def question(self, question: Question, fields: Fields, error: str) -> dict[str, Any]:
+    def question(self, question: Question, fields: Fields, error: str) -> View:
         posted = fields.get(question.name, [])
         choices = flow.visible_choices(question, self.answers, self.seed)
-        item: dict[str, Any] = {
-            "name": question.name,
-            "type": question.type,
-            "label": self.piped(question.label),
-            "hint": self.piped(question.hint) if question.hint else "",
-            "error": error,
-            "required": question.required,
-            "appearance": (question.appearance or "").split()[:1][0]
-            if question.appearance else "",
-            "max_length": question.max_length,
-            "value": posted[0] if posted else "",
-            "choices": [],
-            "missing": [],
-            "rank": [],
-        }
+        item = View(
+            name=question.name,
+            type=question.type,
+            label=self.piped(question.label),
+            hint=self.piped(question.hint) if question.hint else "",
+            error=error,
+            required=question.required,
+            appearance=(question.appearance or "").split()[0] if question.appearance else "",
+            max_length=question.max_length,
+            value=posted[0] if posted else "",
+            choices=[],
+            missing=[],
+            rank=[],
+            positions=[],
+        )
         if question.type in ("select_one", "select_multiple"):
-            item["choices"] = [
-                {"value": c.value, "label": self.pick(c.label), "checked": c.value in posted,
-                 "missing": bool(c.missing)}
+            item.choices = [
+                View(value=c.value, label=self.pick(c.label), checked=c.value in posted,
+                     missing=bool(c.missing))
                 for c in choices
             ]
         else:
             ticked = fields.get(question.name + flow.MISSING_SUFFIX, [])
-            item["missing"] = [
-                {"value": c.value, "label": self.pick(c.label), "checked": c.value in ticked}
+            item.missing = [
+                View(value=c.value, label=self.pick(c.label), checked=c.value in ticked)
                 for c in choices if c.missing
             ]
         if question.type == "rank":
             ranked = [c for c in choices if not c.missing]
-            item["rank"] = [
-                {"value": c.value, "label": self.pick(c.label),
-                 "position": (fields.get(question.name + flow.RANK_SEPARATOR + c.value) or [""])[0]}
+            item.rank = [
+                View(value=c.value, label=self.pick(c.label),
+                     position=(fields.get(question.name + flow.RANK_SEPARATOR + c.value)
+                               or [""])[0])
                 for c in ranked
             ]
-            item["positions"] = [str(i) for i in range(1, len(ranked) + 1)]
+            item.positions = [str(i) for i in range(1, len(ranked) + 1)]
         return item
 
 
@@ -155,13 +162,17 @@ def page_html(
     notice: str = "",
     can_save: bool = True,
     arm: str = "none",
+    walk: flow.Walk | None = None,
 ) -> str:
-    """One page of questions. `posted` (after an error) wins over stored answers."""
+    """One page of questions. `posted` (after an error) wins over stored answers.
+
+    `walk` is flow.walk(instrument, answers) when the caller has it already."""
     page: Page = instrument.pages[page_index]
-    answers = flow.effective_answers(instrument, answers)
+    found = walk or flow.walk(instrument, answers)
+    answers = found.effective
     view = _View(instrument, chrome.lang, answers, seed)
     errors = errors or {}
-    visible = flow.visible_questions(page, answers)
+    visible = list(found.visible[page_index])
     fields: dict[str, list[str]] = {}
     for question in visible:
         if posted is not None:
@@ -175,7 +186,7 @@ def page_html(
             if question.type in ("select_multiple", "rank"):
                 default = question.default.split()
             fields.update(answer_fields(question, default))
-    items: list[dict[str, Any]] = []
+    items: list[View] = []
     blocks = {b.name: b for b in page.blocks}
     for question in visible:
         if not question.answers and question.type != "note":
@@ -183,20 +194,20 @@ def page_html(
         entry = view.question(question, fields, errors.get(question.name, ""))
         block = blocks.get(question.block or "")
         if block is None:
-            items.append({"kind": "question", "q": entry})
+            items.append(View(kind="question", q=entry, block=None))
             continue
-        if items and items[-1].get("block") == block.name:
-            items[-1]["questions"].append(entry)
+        if items and items[-1].block == block.name:
+            items[-1].questions.append(entry)
             continue
-        items.append({
-            "kind": "grid" if block.is_grid else "block",
-            "block": block.name,
-            "label": view.piped(block.label),
-            "hint": view.piped(block.hint) if block.hint else "",
-            "questions": [entry],
-            "columns": [(c["label"], c["missing"]) for c in entry["choices"]],
-        })
-    position, total = flow.progress(instrument, page_index, answers)
+        items.append(View(
+            kind="grid" if block.is_grid else "block",
+            block=block.name,
+            label=view.piped(block.label),
+            hint=view.piped(block.hint) if block.hint else "",
+            questions=[entry],
+            columns=[(c.label, c.missing) for c in entry.choices],
+        ))
+    position, total = flow.progress(instrument, page_index, found)
     summary = [
         (name, view.piped(instrument.question(name).label), message)
         for name, message in errors.items()
@@ -214,7 +225,7 @@ def page_html(
         progress=ui.text(chrome.lang, "progress", n=position, total=total),
         position=position,
         total=total,
-        has_back=flow.previous_page(instrument, page_index, answers) is not None,
+        has_back=found.previous_page(page_index) is not None,
         can_save=can_save,
         honeypot=HONEYPOT,
         arm=arm,

@@ -34,6 +34,8 @@ class Step:
     """Key of an interface text to show above the page."""
     save: bool = False
     """Whether the state changed and must be saved before answering."""
+    walk: flow.Walk | None = None
+    """The pages as the state's answers leave them, when this step worked them out."""
 
 
 def _first(fields: Mapping[str, list[str]], name: str, default: str = "") -> str:
@@ -52,9 +54,8 @@ def may_post(instrument: Instrument, state: SurveyState, index: int) -> bool:
     """The current page, or an earlier page still shown (re-posted after the browser's Back)."""
     if index == state.page:
         return True
-    return index <= max(state.furthest, state.page) and flow.page_is_shown(
-        instrument.pages[index], flow.effective_answers(instrument, state.answers)
-    )
+    return index <= max(state.furthest, state.page) and flow.walk(
+        instrument, state.answers).page_shown(index)
 
 
 def advance(
@@ -70,11 +71,12 @@ def advance(
             return Step("decline")
         if nav != "accept":
             return Step("consent")
-        first = flow.next_page(instrument, -1, state.answers)
+        found = flow.walk(instrument, state.answers)
+        first = found.next_page(-1)
         state.page = first if first is not None else 0
         state.furthest = state.page
         state.shown_at = now
-        return Step("page", save=True)
+        return Step("page", save=True, walk=found)
     if nav == "stay":
         return Step("page")
     index = page_index(instrument, posted_page)
@@ -88,19 +90,20 @@ def advance(
     state.page_seconds[page.id] = state.page_seconds.get(page.id, 0) + spent
     state.shown_at = now
     state.answers = result.answers
-    effective = flow.effective_answers(instrument, state.answers)
+    found = result.walk or flow.walk(instrument, state.answers)
     if nav == "back":
-        previous = flow.previous_page(instrument, index, effective)
+        previous = found.previous_page(index)
         if previous is not None:
             state.page = previous
-        return Step("page", save=True)
+        return Step("page", save=True, walk=found)
     if nav == "later":
-        return Step("park", save=True)
+        return Step("park", save=True, walk=found)
     if result.errors:
-        return Step("page", status=422, errors=result.errors, posted=fields, save=True)
-    following = flow.next_page(instrument, index, effective)
+        return Step("page", status=422, errors=result.errors, posted=fields, save=True,
+                    walk=found)
+    following = found.next_page(index)
     if following is None:
-        return Step("complete")
+        return Step("complete", walk=found)
     state.page = following
     state.furthest = max(state.furthest, following)
-    return Step("page", save=True)
+    return Step("page", save=True, walk=found)

@@ -142,6 +142,7 @@ def _show(
     errors: dict[str, str] | None = None,
     posted: Any = None,
     notice: str = "",
+    walk: flow.Walk | None = None,
 ) -> Response:
     chrome = _chrome(request, svc, instrument, state.language, languages=state.page < 0)
     if state.page < 0:
@@ -159,6 +160,7 @@ def _show(
         prefill=page.id not in state.page_seconds,
         notice=ui.text(state.language, notice) if notice else "",
         arm=state.arm,
+        walk=walk,
     )
     return _html(html, status)
 
@@ -236,9 +238,9 @@ async def submit(request: Request) -> Response:
         return RedirectResponse(f"/go/help?lang={state.language}", status_code=303)
     if step.action == "complete":
         chrome = _chrome(request, svc, instrument, state.language)
-        final = flow.final_answers(instrument, state.answers)
         if _is_preview(request):
-            return _html(render.thanks_html(chrome, instrument, final["answers"]))
+            found = step.walk or flow.walk(instrument, state.answers)
+            return _html(render.thanks_html(chrome, instrument, dict(found.effective)))
         await run_in_threadpool(_complete, svc, instrument, state, token)
         return _html(render.thanks_html(chrome, instrument))
     if step.action == "park":
@@ -268,6 +270,7 @@ async def submit(request: Request) -> Response:
         errors=step.errors,
         posted=step.posted,
         notice=step.notice,
+        walk=step.walk,
     )
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from offramp.store.repository import Repository
@@ -38,15 +38,19 @@ class SurveyState:
     """The respondent took a resume code: this form's draft moved under the code."""
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode("utf-8")
+        # Not dataclasses.asdict: it deep-copies every answer, and this runs on every page.
+        values = {name: getattr(self, name) for name in _FIELDS}
+        return json.dumps(values, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SurveyState:
         values = json.loads(data)
         if not isinstance(values, dict):
             raise ValueError("draft is not a mapping")
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        return cls(**{k: v for k, v in values.items() if k in _FIELDS})
+
+
+_FIELDS = tuple(f.name for f in fields(SurveyState))
 
 
 def _context(instrument_id: str) -> bytes:
