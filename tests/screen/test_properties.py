@@ -70,4 +70,4 @@ def test_check_of_folded_query_is_the_same(name: str, q: str) -> None:
 @given(st.sampled_from(sorted(SCREENERS)), queries())
 def test_fast_path_equals_full_stage(name: str, q: str) -> None:
     s = SCREENERS[name]
-    assert s.check(q) == s._full(q)
+    assert s.check(q) == s._exhaustive(q)

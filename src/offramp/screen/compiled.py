@@ -95,7 +95,7 @@ def compile_list(term_list: TermList, *, drop_unhashable: bool = False) -> dict[
         ],
         "entries": [list(e) for e in built.entries],
         "keys": keys,
-        "firsts": sorted(b64(hash_key(salt, k)) for k in built.firsts),
+        "firsts": sorted([b64(hash_key(salt, k)), bits] for k, bits in built.firsts.items()),
     }
 
 
@@ -124,7 +124,7 @@ def load(path: Path) -> HashedIndex:
                              file=str(path))  # fmt: skip
         salt = base64.b64decode(data["salt"])
         keys = {base64.b64decode(k): tuple(int(i) for i in ids) for k, ids in data["keys"]}
-        firsts = {base64.b64decode(k) for k in data["firsts"]}
+        firsts = {base64.b64decode(k): int(bits) for k, bits in data["firsts"]}
         rules = [
             RuleSpec(
                 id=str(r["id"]),

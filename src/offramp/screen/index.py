@@ -70,7 +70,8 @@ class Index:
     def lookup(self, key: str) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def is_first(self, key: str) -> bool:
+    def first_kind(self, key: str) -> int:
+        """Whether ``key`` is the first piece of a phrase: 1 of a term, 2 of an exception."""
         raise NotImplementedError
 
     def prefix_lookup(self, key: str) -> tuple[int, ...]:
@@ -83,14 +84,14 @@ class PlainIndex(Index):
     def __init__(
         self,
         keys: dict[str, tuple[int, ...]],
-        firsts: set[str],
+        firsts: dict[str, int],
         prefixes: dict[str, tuple[int, ...]],
         substrings: dict[str, tuple[int, ...]],
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.keys = keys
-        self.firsts = frozenset(firsts)
+        self.firsts = firsts
         self.prefixes = prefixes
         self.prefix_lengths = tuple(sorted({len(k) for k in prefixes}))
         if substrings:
@@ -103,8 +104,8 @@ class PlainIndex(Index):
     def lookup(self, key: str) -> tuple[int, ...]:
         return self.keys.get(key, ())
 
-    def is_first(self, key: str) -> bool:
-        return key in self.firsts
+    def first_kind(self, key: str) -> int:
+        return self.firsts.get(key, 0)
 
     def prefix_lookup(self, key: str) -> tuple[int, ...]:
         return self.prefixes.get(key, ())
@@ -116,18 +117,22 @@ class HashedIndex(Index):
     hashed = True
 
     def __init__(
-        self, salt: bytes, keys: dict[bytes, tuple[int, ...]], firsts: set[bytes], **kwargs: object
+        self,
+        salt: bytes,
+        keys: dict[bytes, tuple[int, ...]],
+        firsts: dict[bytes, int],
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.salt = salt
         self.keys = keys
-        self.firsts = frozenset(firsts)
+        self.firsts = firsts
 
     def lookup(self, key: str) -> tuple[int, ...]:
         return self.keys.get(hash_key(self.salt, key), ())
 
-    def is_first(self, key: str) -> bool:
-        return hash_key(self.salt, key) in self.firsts
+    def first_kind(self, key: str) -> int:
+        return self.firsts.get(hash_key(self.salt, key), 0)
 
 
 @dataclass
@@ -137,7 +142,7 @@ class Built:
     rules: list[RuleSpec]
     entries: list[tuple[int, int]]
     keys: dict[str, list[int]]
-    firsts: set[str]
+    firsts: dict[str, int]
     prefixes: dict[str, list[int]]
     substrings: dict[str, list[int]]
     maxlen: int
@@ -151,7 +156,7 @@ def build(term_list: TermList) -> Built:
     keys: dict[str, list[int]] = defaultdict(list)
     prefixes: dict[str, list[int]] = defaultdict(list)
     substrings: dict[str, list[int]] = defaultdict(list)
-    firsts: set[str] = set()
+    firsts: dict[str, int] = {}
     maxlen = 1
     glue_lengths: set[int] = set()
 
@@ -166,8 +171,9 @@ def build(term_list: TermList) -> Built:
             if entry not in target[key]:
                 target[key].append(entry)
             if " " in key:
-                if entries[entry][1] != UNLESS:
-                    firsts.add(key.split(" ", 1)[0])
+                first = key.split(" ", 1)[0]
+                bit = 2 if entries[entry][1] == UNLESS else 1
+                firsts[first] = firsts.get(first, 0) | bit
             elif term.kind == "word":
                 glue_lengths.add(len(key))
 

@@ -29,7 +29,11 @@ MAX_SPAN_KEYS = 20_000
 #: Tokens whose flags are remembered; the cache is emptied when full.
 TOKEN_CACHE_SIZE = 1 << 20
 
-HIT, FIRST, SINGLE, NUM, UNIT, EMPTY, COMPLEX = 1, 2, 4, 8, 16, 32, 64
+# Token flags. HIT: a listed term (not only an exception) lies wholly inside the token. FIRST /
+# UFIRST: the token ends with the first word of a phrase term / exception. SINGLE: one
+# character (spaced-out letters). NUM / UNIT: an age could be stated with the next tokens.
+# EMPTY: folds to nothing. COMPLEX: folds to several tokens. ANY: some entry lies inside.
+HIT, FIRST, SINGLE, NUM, UNIT, EMPTY, COMPLEX, ANY, UFIRST = 1, 2, 4, 8, 16, 32, 64, 128, 256
 
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
 
@@ -43,6 +47,7 @@ class Screener:
         self._age: AgeReader = reader(tuple(index.languages))
         self._clear = Verdict(False, (), (), None, index.list_version)
         self._cache: dict[str, int] = {}
+        self._entries: dict[str, frozenset[int]] = {}  # token -> entries inside it (ANY tokens)
         self._rule_by_entry = [r for r, _ in index.entries]
         self._second_pass = [i for i, r in enumerate(index.rules) if r.with_category]
         self._words = words.load(index.languages)
@@ -114,8 +119,13 @@ class Screener:
         return self._clear
 
     def _token_flags(self, tok: str) -> int:
-        """What one token could contribute to a match; computed by the full stage itself."""
-        folded = fold(tok)
+        """What one token could contribute to a match; computed by the full stage itself.
+
+        A token that starts with NUL is already folded (the full stage's tokens, where spaced
+        letters may have been joined): it is used as it is. NUL never survives folding, so the
+        two kinds of cache key cannot collide.
+        """
+        folded = tok[1:] if tok.startswith("\x00") else fold(tok)
         if not folded:
             flags = EMPTY
         elif " " in folded:
@@ -124,12 +134,23 @@ class Screener:
             flags = 0
             if len(folded) == 1:
                 flags |= SINGLE
-            if self._hits([folded]) & self.index.positive:
-                flags |= HIT
+            inside = self._hits([folded])
+            if inside:
+                flags |= ANY
+                if inside & self.index.positive:
+                    flags |= HIT
+                if len(self._entries) >= TOKEN_CACHE_SIZE:
+                    self._entries.clear()
+                self._entries[folded] = frozenset(inside)
             u = spans.units([folded])
-            ends = (spans.render(u, a, len(u)) for a in range(len(u)))
-            if any(self.index.is_first(key) for keys in ends for key in keys):
+            first = 0
+            for a in range(len(u)):
+                for key in spans.render(u, a, len(u)):
+                    first |= self.index.first_kind(key)
+            if first & 1:
                 flags |= FIRST
+            if first & 2:
+                flags |= UFIRST
             runs = _LETTER_RUNS.findall(folded)
             if any(c.isdigit() for c in folded) or any(r in self._age.number_runs for r in runs):
                 flags |= NUM
@@ -142,30 +163,76 @@ class Screener:
 
     # --- the full stage ----------------------------------------------------------------------
 
-    def _full(self, query: str, folded: str | None = None) -> Verdict:
+    def _fold_capped(self, query: str, folded: str | None) -> str:
         if folded is None or len(folded) > MAX_QUERY_CHARS:
             folded = fold(query[:_RAW_LIMIT])
             if len(folded) > MAX_QUERY_CHARS:
                 folded = folded[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
+        return folded
+
+    def _full(self, query: str, folded: str | None = None) -> Verdict:
+        """The full stage, token by token: entries inside each token come from the token
+        cache, and only spans that start in a token ending with a phrase's first word are
+        enumerated across tokens. Gives the verdict of ``_exhaustive`` (property-tested)."""
+        folded = self._fold_capped(query, folded)
+        toks = spans.tokens(folded)
+        hits: set[int] = set()
+        for i, tok in enumerate(toks):
+            key = "\x00" + tok
+            flags = self._cache.get(key)
+            if flags is None or (flags & ANY and tok not in self._entries):
+                flags = self._token_flags(key)
+            if flags & ANY:
+                hits |= self._entries[tok]
+            if flags & (FIRST | UFIRST) and i + 1 < len(toks):
+                hits |= self._across(toks, i)
+        age = self._age.band(folded) if folded else None
+        return self._decide(hits, age)
+
+    def _across(self, toks: list[str], i: int) -> set[int]:
+        """Entries of spans that start in token ``i`` and end in a later token."""
+        window = [toks[i]]
+        size = 0
+        for tok in toks[i + 1 :]:
+            if size > self.index.maxlen:
+                break
+            window.append(tok)
+            size += len(tok) + 1
+        u = spans.units(window)
+        first_units = sum(1 for t in u.token_of if t == 0)
+        return self._hits_in(u, range(first_units), min_end=first_units + 1)
+
+    def _exhaustive(self, query: str) -> Verdict:
+        """The full stage without the token cache: every span of the whole query. The
+        reference the tests compare ``check`` with."""
+        folded = self._fold_capped(query, None)
         hits = self._hits(spans.tokens(folded))
         age = self._age.band(folded) if folded else None
         return self._decide(hits, age)
 
     def _hits(self, toks: list[str]) -> set[int]:
         """Entry ids of every term found among the tokens."""
-        index = self.index
         u = spans.units(toks)
+        return self._hits_in(u, range(len(u)), min_end=0)
+
+    def _hits_in(self, u: spans.Units, starts: range, min_end: int) -> set[int]:
+        """Entry ids of spans starting at a unit in ``starts`` and ending after ``min_end``-1."""
+        index = self.index
         n = len(u)
         hits: set[int] = set()
         budget = MAX_SPAN_KEYS
         max_units = 2 * index.maxlen + 2
         substrings = index.substrings
-        for a in range(n):
+        for a in starts:
             word = True
             for c in range(a + 1, min(n, a + max_units) + 1):
                 if c - 1 > a and u.hard[c - 1]:
                     word = False
                 keys = spans.render(u, a, c)
+                if c < min_end:
+                    if min(len(k) for k in keys) > index.maxlen:
+                        break
+                    continue
                 budget -= len(keys)
                 if budget < 0:
                     return hits
