@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TypeAlias
 
 import polars as pl
@@ -29,6 +30,7 @@ from offramp.screen.matcher import (
     UNIT,
     Screener,
 )
+from offramp.screen.normalize import fold_char
 
 Column: TypeAlias = pl.Series | pa.Array | pa.ChunkedArray | Sequence[str | None]
 
@@ -54,13 +56,36 @@ def _alternation(tokens: list[str]) -> str:
     return "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
 
 
+@lru_cache(maxsize=1)
+def _latin_table() -> tuple[list[str], list[str]]:
+    """Accented Latin letters and what ``fold`` makes of each (one ASCII letter or two).
+
+    Replacing them column-wise lets most non-ASCII rows of European languages take the
+    columnar path; it is exact because ``fold`` of the result equals ``fold`` of the original.
+    """
+    keys, values = [], []
+    for cp in range(0x80, 0x250):
+        c = chr(cp)
+        folded = fold_char(c)
+        if folded and folded.isascii() and folded.isalpha():
+            keys.append(c)
+            values.append(folded)
+    return keys, values
+
+
 def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     """Row numbers whose verdict may differ from "not blocked, no age" (a sound superset)."""
-    frame = pl.DataFrame({"q": queries}).with_row_index("row")
-    plain = (
-        pl.col("q").str.contains(r"^[ -~]*$") & (pl.col("q").str.len_chars() <= MAX_QUERY_CHARS)
-    )
-    frame = frame.with_columns(plain.alias("plain"), pl.col("q").str.to_lowercase().alias("low"))
+    plain_pattern = r"^[ -~]*$"
+    text = queries
+    plain = text.str.contains(plain_pattern)
+    if not plain.all():
+        keys, values = _latin_table()
+        text = pl.select(
+            pl.when(plain).then(text).otherwise(text.str.replace_many(keys, values))
+        ).to_series()
+        plain = text.str.contains(plain_pattern)
+    plain = plain & (queries.str.len_chars() <= MAX_QUERY_CHARS)
+    frame = pl.DataFrame({"low": text.str.to_lowercase(), "plain": plain}).with_row_index("row")
     other_rows = frame.filter(~pl.col("plain"))["row"]
     simple = frame.filter(pl.col("plain")).select("row", "low")
     tokens = simple.select("row", pl.col("low").str.split(" ").alias("tok")).explode("tok")
