@@ -61,20 +61,20 @@ def test_matched_queries_are_neutralised_for_spreadsheets(tmp_path: Path, terms:
     assert cell == ["'=HYPERLINK(zorblax)"]
 
 
-def test_session_spill_files_hold_hashes_and_are_removed(tmp_path: Path, terms: Path) -> None:
+def test_session_spill_files_hold_hashes_and_are_removed(tmp_path: Path) -> None:
     from offramp.logscan.sessions import SessionStore
 
-    frame = pl.DataFrame({
-        "session": pl.Series([1, 2, 3, 1], dtype=pl.UInt64),
-        "searches": [1, 1, 1, 1], "blocked": [0, 1, 0, 1],
-        "first_blocked": pl.Series([None, None, None, None], dtype=pl.Datetime("us")),
-        "last": pl.Series([None, None, None, None], dtype=pl.Datetime("us")),
-    })
+    seen = pl.DataFrame({"session": pl.Series([1, 2, 3], dtype=pl.UInt64),
+                         "last": pl.Series([None, None, None], dtype=pl.Datetime("us"))})
+    flagged = pl.DataFrame({"session": pl.Series([2, 1], dtype=pl.UInt64), "blocked": [1, 1],
+                            "first_blocked": pl.Series([None, None], dtype=pl.Datetime("us"))})
     store = SessionStore(tmp_path, memory_rows=1, buckets=4)
-    store.add(frame.head(2))
-    store.add(frame.tail(2))
+    store.add([seen.head(2)], [])
+    store.add([seen.tail(2)], [flagged])
     assert store.spilled >= 1
-    assert list(tmp_path.glob(".offramp-sessions-*"))
+    folder = next(tmp_path.glob(".offramp-sessions-*"))
+    spilled = pl.concat([pl.read_ipc(f) for f in folder.glob("seen-*.arrow")])
+    assert spilled.columns == ["session", "last"]  # hashes and times, nothing else
     counts = store.finish()
     assert (counts.sessions, counts.seeking, counts.repeat) == (3, 2, 0)
     assert not list(tmp_path.glob(".offramp-sessions-*"))

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from offramp.logscan import TableSettings, scan_logs
-from offramp.logscan.partial import SESSIONS_SCHEMA
+from offramp.logscan.partial import FLAGGED_SCHEMA, SEEN_SCHEMA
 from offramp.logscan.sessions import SessionStore
 
 
@@ -57,25 +57,26 @@ def test_no_timestamps_means_no_continuing_metric(tmp_path: Path, terms: Path) -
 
 def test_spilling_gives_the_same_counts_as_memory(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
-    frames = []
+    batches = []
     for _ in range(20):
         n = 500
-        blocked = rng.integers(0, 2, size=n)
-        ts = rng.integers(0, 10_000, size=n) * 1_000_000
-        frames.append(pl.DataFrame({
-            "session": rng.integers(0, 2_000, size=n).astype(np.uint64),
-            "searches": np.ones(n, dtype=np.int64),
-            "blocked": blocked,
-            "first_blocked": pl.Series(np.where(blocked == 1, ts, -1)).cast(pl.Datetime("us")),
-            "last": pl.Series(ts).cast(pl.Datetime("us")),
-        }).with_columns(
-            pl.when(pl.col("blocked") == 1).then(pl.col("first_blocked")).otherwise(None)
-            .alias("first_blocked")
-        ).cast(SESSIONS_SCHEMA))  # type: ignore[arg-type]
+        session = rng.integers(0, 2_000, size=n).astype(np.uint64)
+        ts = pl.Series(rng.integers(0, 10_000, size=n) * 1_000_000).cast(pl.Datetime("us"))
+        rows = pl.DataFrame({"session": session, "ts": ts,
+                             "flag": rng.integers(0, 10, size=n) == 0})
+        seen = rows.group_by("session").agg(pl.col("ts").max().alias("last"))
+        flagged = rows.filter("flag").group_by("session").agg(
+            pl.len().cast(pl.Int64).alias("blocked"), pl.col("ts").min().alias("first_blocked"))
+        batches.append(([seen.cast(SEEN_SCHEMA)],  # type: ignore[arg-type]
+                        [flagged.cast(FLAGGED_SCHEMA)]))  # type: ignore[arg-type]
     memory = SessionStore(tmp_path)
     spilling = SessionStore(tmp_path, memory_rows=700, buckets=7)
-    for frame in frames:
-        memory.add(frame)
-        spilling.add(frame)
+    for seen_frames, flagged_frames in batches:
+        memory.add(seen_frames, flagged_frames)
+        spilling.add(seen_frames, flagged_frames)
     assert spilling.spilled > 3
-    assert memory.finish() == spilling.finish()
+    expected = memory.finish()
+    assert spilling.finish() == expected
+    every = pl.concat([frames[0] for frames, _ in batches])["session"].n_unique()
+    assert expected.sessions == every and 0 < expected.repeat < expected.seeking
+    assert 0 < expected.continued < expected.seeking

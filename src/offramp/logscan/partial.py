@@ -6,14 +6,16 @@ computed from those integers at the very end.
 
     counts    day, language, vkey, n        per day and language: all searches (vkey ""), and
                                             the flagged ones by verdict (vkey not "")
-    sessions  session, searches, blocked,   per hashed session id (optional)
-              first_blocked, last
+    seen      session, last                 every hashed session id and its latest search
+    flagged   session, blocked,             sessions with flagged searches: how many, and the
+              first_blocked                 time of the first (both only with a session id)
     matched   query, vkey, n                matched query texts (only with --include-queries)
 
-A ``vkey`` is a verdict without the query: "" for a clear search, else a JSON array
-[rules, categories, age]. There are few distinct vkeys, so grouping on them is cheap. In
-``counts`` the row with vkey "" holds *all* searches of its day and language (``TOTAL``), so the
-common case, a clear search, never needs a verdict key of its own.
+A ``vkey`` is a verdict without the query: "" for a clear search, else a JSON object
+{"rules": [...], "categories": [...], "age": ...} with sorted lists. There are few distinct
+vkeys, so grouping on them is cheap. In ``counts`` the row with vkey "" holds *all* searches
+of its day and language (``TOTAL``), so the common case, a clear search, never needs a verdict
+key of its own.
 """
 
 from __future__ import annotations
@@ -31,12 +33,11 @@ COUNTS_SCHEMA: dict[str, pl.DataType] = {
     "vkey": pl.String(),
     "n": pl.Int64(),
 }
-SESSIONS_SCHEMA: dict[str, pl.DataType] = {
+SEEN_SCHEMA: dict[str, pl.DataType] = {"session": pl.UInt64(), "last": pl.Datetime("us")}
+FLAGGED_SCHEMA: dict[str, pl.DataType] = {
     "session": pl.UInt64(),
-    "searches": pl.Int64(),
     "blocked": pl.Int64(),
     "first_blocked": pl.Datetime("us"),
-    "last": pl.Datetime("us"),
 }
 MATCHED_SCHEMA: dict[str, pl.DataType] = {
     "query": pl.String(),
@@ -48,13 +49,17 @@ TOTAL = ""  # in counts: the row counting all searches of a day and language
 
 
 def verdict_key(rules: list[str], categories: list[str], age: str | None) -> str:
-    return json.dumps([sorted(rules), sorted(categories), age], ensure_ascii=False)
+    """The key ``partition.verdict_keys`` builds in Polars, built here in Python (for tests)."""
+    return json.dumps(
+        {"rules": sorted(rules), "categories": sorted(categories), "age": age},
+        ensure_ascii=False, separators=(",", ":"),
+    )
 
 
 def parse_key(vkey: str) -> tuple[list[str], list[str], str | None]:
     """(rules, categories, age) of a blocked verdict's key."""
-    rules, categories, age = json.loads(vkey)
-    return list(rules), list(categories), age
+    data = json.loads(vkey)
+    return list(data["rules"]), list(data["categories"]), data["age"]
 
 
 def sum_counts(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -68,19 +73,23 @@ def sum_counts(frames: list[pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-def merge_sessions(frames: list[pl.DataFrame]) -> pl.DataFrame:
+def merge_seen(frames: list[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
-        return pl.DataFrame(schema=SESSIONS_SCHEMA)
+        return pl.DataFrame(schema=SEEN_SCHEMA)
+    return (
+        pl.concat(frames, how="vertical").group_by("session").agg(pl.col("last").max())
+        .cast(SEEN_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def merge_flagged(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    if not frames:
+        return pl.DataFrame(schema=FLAGGED_SCHEMA)
     return (
         pl.concat(frames, how="vertical")
         .group_by("session")
-        .agg(
-            pl.col("searches").sum(),
-            pl.col("blocked").sum(),
-            pl.col("first_blocked").min(),
-            pl.col("last").max(),
-        )
-        .cast(SESSIONS_SCHEMA)  # type: ignore[arg-type]
+        .agg(pl.col("blocked").sum(), pl.col("first_blocked").min())
+        .cast(FLAGGED_SCHEMA)  # type: ignore[arg-type]
     )
 
 
@@ -101,7 +110,8 @@ class Partial:
 
     problems: Problems
     counts: list[pl.DataFrame] = field(default_factory=list)
-    sessions: list[pl.DataFrame] = field(default_factory=list)
+    seen: list[pl.DataFrame] = field(default_factory=list)
+    flagged: list[pl.DataFrame] = field(default_factory=list)
     matched: list[pl.DataFrame] = field(default_factory=list)
     rows: int = 0  # rows screened (after bad rows were dropped)
     rows_by_file: dict[str, int] = field(default_factory=dict)
@@ -109,10 +119,16 @@ class Partial:
     partitions: int = 0
 
     def compact(self) -> Partial:
-        """Collapse the lists of frames into one frame each (call before shipping or storing)."""
+        """Collapse the lists of frames into one frame each (call before shipping or storing).
+
+        ``seen`` is only concatenated: sessions rarely repeat across batches of a time-ordered
+        log, so grouping here would cost more than it saves; the run merges them at the end.
+        """
         self.counts = [sum_counts(self.counts)]
-        if self.sessions:
-            self.sessions = [merge_sessions(self.sessions)]
+        if len(self.seen) > 1:
+            self.seen = [pl.concat(self.seen, how="vertical")]
+        if self.flagged:
+            self.flagged = [merge_flagged(self.flagged)]
         if self.matched:
             self.matched = [sum_matched(self.matched)]
         return self

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from offramp.logscan.options import ScanOptions
-from offramp.logscan.partial import CLEAR, TOTAL, Partial, verdict_key
+from offramp.logscan.partial import CLEAR, TOTAL, Partial
 from offramp.logscan.problems import Problems
 from offramp.logscan.readers import read_chunk
 from offramp.logscan.sources import Chunk
@@ -52,7 +52,44 @@ class Job:
 
 
 _SCREENERS: dict[str, Screener] = {}
-_MEMOS: dict[str, dict[str, str]] = {}
+
+
+class VerdictMemo:
+    """Verdict keys of queries already screened in this process, as a Polars frame.
+
+    Looked up with a hash join per batch (in Rust, on all cores), so no query string becomes a
+    Python object; bounded to ``capacity`` queries (the popular head of the log, which is what
+    repeats) to bound memory.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self._parts: list[pl.DataFrame] = []
+
+    def _frame(self) -> pl.DataFrame:
+        if not self._parts:
+            return pl.DataFrame(schema={"query": pl.String, "vkey": pl.String})
+        if len(self._parts) > 8:
+            self._parts = [pl.concat(self._parts).rechunk()]
+        return pl.concat(self._parts, rechunk=False) if len(self._parts) > 1 else self._parts[0]
+
+    def lookup(self, screener: Screener, distinct: pl.Series) -> pl.DataFrame:
+        """``query, vkey`` for every distinct query; unseen ones go through ``screen_batch``."""
+        known = distinct.alias("query").to_frame().join(self._frame(), on="query", how="left")
+        unseen = known.filter(pl.col("vkey").is_null()).get_column("query")
+        if unseen.len() == 0:
+            return known
+        fresh = pl.DataFrame({"query": unseen}).with_columns(verdict_keys(screener, unseen))
+        room = self.capacity - self.size
+        if room > 0:
+            kept = fresh if fresh.height <= room else fresh.head(room)
+            self._parts.append(kept)
+            self.size += kept.height
+        return pl.concat([known.filter(pl.col("vkey").is_not_null()), fresh])
+
+
+_MEMOS: dict[str, VerdictMemo] = {}
 
 
 def remember_screener(terms: TermSource, screener: Screener) -> None:
@@ -72,38 +109,19 @@ def screener_for(terms: TermSource) -> Screener:
     return screener
 
 
-def verdict_keys(
-    screener: Screener, queries: list[str], memo: dict[str, str], capacity: int
-) -> list[str]:
-    """The verdict key of each (distinct) query; unseen queries go through ``screen_batch``."""
-    keys = [memo.get(q) for q in queries]
-    unseen = [q for q, k in zip(queries, keys, strict=True) if k is None]
-    if not unseen:
-        return keys  # type: ignore[return-value]
-    verdicts = screen_batch(screener, pl.Series("query", unseen, dtype=pl.String))
-    fresh: dict[str, str] = {}
-    interned: dict[str, str] = {}
-    for query, blocked, categories, rules, age in zip(
-        unseen,
-        verdicts.get_column("blocked").to_list(),
-        verdicts.get_column("categories").to_list(),
-        verdicts.get_column("rules").to_list(),
-        verdicts.get_column("age").to_list(),
-        strict=True,
-    ):
-        key = verdict_key(rules, categories, age) if blocked else CLEAR
-        fresh[query] = interned.setdefault(key, key)
-    room = capacity - len(memo)
-    if room >= len(fresh):
-        memo.update(fresh)
-    elif room > 0:
-        for query in unseen[:room]:
-            memo[query] = fresh[query]
-    return [k if k is not None else fresh[q] for q, k in zip(queries, keys, strict=True)]
+def verdict_keys(screener: Screener, queries: pl.Series) -> pl.Series:
+    """The verdict key of each query through ``screen_batch``: "" if clear, else JSON."""
+    verdicts = screen_batch(screener, queries)
+    key = pl.struct(
+        pl.col("rules").list.sort(), pl.col("categories").list.sort(), pl.col("age")
+    ).struct.json_encode()
+    return verdicts.select(
+        pl.when(pl.col("blocked")).then(key).otherwise(pl.lit(CLEAR)).alias("vkey")
+    ).get_column("vkey")
 
 
 def screen_frame(
-    frame: pl.DataFrame, screener: Screener, memo: dict[str, str], job: Job, partial: Partial
+    frame: pl.DataFrame, screener: Screener, memo: VerdictMemo, job: Job, partial: Partial
 ) -> None:
     """Screen one standardized batch and add its counts to ``partial``.
 
@@ -112,9 +130,8 @@ def screen_frame(
     to them.
     """
     query = frame.get_column("query")
-    distinct = query.unique()
-    keys = pl.Series("vkey", verdict_keys(screener, distinct.to_list(), memo,
-                                          job.options.cache_queries), dtype=pl.String)
+    looked_up = memo.lookup(screener, query.unique())
+    distinct, keys = looked_up.get_column("query"), looked_up.get_column("vkey")
     hit = keys != CLEAR
     total = (
         frame.group_by(["day", "language"])
@@ -137,18 +154,7 @@ def screen_frame(
     else:
         flagged = pl.Series("flagged", [False] * frame.height, dtype=pl.Boolean)
     if job.roles.get("session") is not None:
-        blocked = pl.col("_flagged")
-        partial.sessions.append(
-            frame.with_columns(flagged.alias("_flagged"))
-            .filter(pl.col("session").is_not_null())
-            .group_by("session")
-            .agg(
-                pl.len().cast(pl.Int64).alias("searches"),
-                blocked.sum().cast(pl.Int64).alias("blocked"),
-                pl.col("ts").filter(blocked).min().alias("first_blocked"),
-                pl.col("ts").max().alias("last"),
-            )
-        )
+        add_sessions(frame, flagged, partial)
     if job.options.include_queries and bool(hit.any()):
         partial.matched.append(
             frame.filter(flagged)
@@ -164,6 +170,21 @@ def screen_frame(
     partial.rows += frame.height
 
 
+def add_sessions(frame: pl.DataFrame, flagged: pl.Series, partial: Partial) -> None:
+    """Per session: its latest search (all sessions), and its flagged searches (few sessions)."""
+    known = pl.col("session").is_not_null()
+    partial.seen.append(
+        frame.filter(known).group_by("session").agg(pl.col("ts").max().alias("last"))
+    )
+    if bool(flagged.any()):
+        partial.flagged.append(
+            frame.filter(flagged & frame.get_column("session").is_not_null())
+            .group_by("session")
+            .agg(pl.len().cast(pl.Int64).alias("blocked"),
+                 pl.col("ts").min().alias("first_blocked"))
+        )
+
+
 def scan_chunk(chunk: Chunk, job: Job) -> Partial:
     """Read, check, screen and count one partition. The same code path locally and on Dask."""
     started = time.perf_counter()
@@ -171,7 +192,9 @@ def scan_chunk(chunk: Chunk, job: Job) -> Partial:
     problems = Problems(options.on_error, options.max_examples)
     partial = Partial(problems)
     screener = screener_for(job.terms)
-    memo = _MEMOS.setdefault(job.terms.digest, {})
+    memo = _MEMOS.get(job.terms.digest)
+    if memo is None:
+        memo = _MEMOS[job.terms.digest] = VerdictMemo(options.cache_queries)
     rows_before = 0
     for raw in read_chunk(chunk, job.roles, options, problems):
         frame = standardize(raw, job.roles, options.columns, problems)

@@ -62,8 +62,7 @@ class Accumulator:
         self.problems.merge(partial.problems)
         self.counts.extend(partial.counts)
         self.matched.extend(partial.matched)
-        for frame in partial.sessions:
-            self.sessions.add(frame)
+        self.sessions.add(partial.seen, partial.flagged)
         self.rows += partial.rows
         for name, n in partial.rows_by_file.items():
             self.rows_by_file[name] = self.rows_by_file.get(name, 0) + n

@@ -1,10 +1,13 @@
 """Session metrics with memory bounded however many sessions a log holds.
 
-A session may be spread over many partitions (and files), so per-session partial sums are merged
-across the whole run. Held in memory up to a limit, they are then spilled to disk in buckets by
-hash, and each bucket is merged on its own at the end: memory is bounded by one bucket, not by the
-number of sessions. Only 64-bit hashes of session ids are kept (in memory or in the spill files,
-which live in a private temporary folder and are deleted afterwards); ids never reach the output.
+A session may be spread over many partitions (and files), so per-session rows are merged across
+the whole run. They are held in memory up to a limit, then spilled to disk in buckets by hash,
+and each bucket is merged on its own at the end: memory is bounded by one bucket, not by the
+number of sessions. Two kinds of rows are kept: every session with the time of its latest search
+(``seen``), and the few sessions with flagged searches, with their count and the time of the
+first (``flagged``). Only 64-bit hashes of session ids are kept (in memory or in the spill
+files, which live in a private temporary folder and are deleted afterwards); ids never reach
+the output.
 
 Definitions (a session is "warned" at its first CSAM-seeking search, the moment the intercept
 would have shown the warning):
@@ -23,7 +26,9 @@ from pathlib import Path
 
 import polars as pl
 
-from offramp.logscan.partial import SESSIONS_SCHEMA, merge_sessions
+from offramp.logscan.partial import FLAGGED_SCHEMA, SEEN_SCHEMA, merge_flagged, merge_seen
+
+KINDS = ("seen", "flagged")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +47,23 @@ class SessionCounts:
         )
 
 
-def count_sessions(merged: pl.DataFrame) -> SessionCounts:
-    """The metric counts of fully merged per-session rows."""
-    if merged.height == 0:
-        return SessionCounts(0, 0, 0, 0)
-    row = merged.select(
-        pl.len().alias("sessions"),
-        (pl.col("blocked") >= 1).sum().alias("seeking"),
-        (pl.col("blocked") >= 2).sum().alias("repeat"),
-        (pl.col("last") > pl.col("first_blocked")).fill_null(False).sum().alias("continued"),
-    ).row(0)
-    return SessionCounts(*(int(x) for x in row))
+def count_sessions(seen: pl.DataFrame, flagged: pl.DataFrame) -> SessionCounts:
+    """The metric counts of fully merged rows (every session of a bucket in one row)."""
+    continued = (
+        flagged.join(seen, on="session", how="inner")
+        .filter(pl.col("last") > pl.col("first_blocked"))
+        .height
+    )
+    repeat = int((flagged.get_column("blocked") >= 2).sum())
+    return SessionCounts(seen.height, flagged.height, repeat, continued)
 
 
 class SessionStore:
-    """Accumulates per-session partial rows; spills to hash buckets past ``memory_rows``."""
+    """Accumulates per-session rows; spills both kinds to hash buckets past ``memory_rows``."""
 
     def __init__(self, spill_dir: Path | None = None, *, memory_rows: int = 4_000_000,
                  buckets: int = 32) -> None:
-        self._frames: list[pl.DataFrame] = []
+        self._frames: dict[str, list[pl.DataFrame]] = {kind: [] for kind in KINDS}
         self._rows = 0
         self._memory_rows = memory_rows
         self._buckets = buckets
@@ -72,16 +75,14 @@ class SessionStore:
     def spilled(self) -> int:
         return self._spills
 
-    def add(self, frame: pl.DataFrame) -> None:
-        if frame.height == 0:
-            return
-        self._frames.append(frame)
-        self._rows += frame.height
+    def add(self, seen: list[pl.DataFrame], flagged: list[pl.DataFrame]) -> None:
+        for kind, frames in (("seen", seen), ("flagged", flagged)):
+            for frame in frames:
+                if frame.height:
+                    self._frames[kind].append(frame)
+                    self._rows += frame.height
         if self._rows > self._memory_rows:
-            merged = merge_sessions(self._frames)
-            self._frames, self._rows = [merged], merged.height
-            if merged.height > self._memory_rows // 2:
-                self._spill(merged)
+            self._spill()
 
     def _folder(self) -> Path:
         if self._tmp is None:
@@ -89,37 +90,46 @@ class SessionStore:
                                                     dir=self._spill_root)
         return Path(self._tmp.name)
 
-    def _spill(self, frame: pl.DataFrame) -> None:
+    def _spill(self) -> None:
         folder = self._folder()
-        bucket = (pl.col("session") % self._buckets).alias("_bucket")
-        for (number,), part in frame.with_columns(bucket).partition_by(
-            "_bucket", as_dict=True
-        ).items():
-            part.drop("_bucket").write_ipc(folder / f"b{number:03d}-{self._spills:06d}.arrow")
+        for kind, frames in self._frames.items():
+            if not frames:
+                continue
+            frame = pl.concat(frames, how="vertical")
+            bucket = (pl.col("session") % self._buckets).alias("_bucket")
+            parts = frame.with_columns(bucket).partition_by("_bucket", as_dict=True)
+            for (number,), part in parts.items():
+                part.drop("_bucket").write_ipc(
+                    folder / f"{kind}-{number:03d}-{self._spills:06d}.arrow"
+                )
         self._spills += 1
-        self._frames, self._rows = [], 0
+        self._frames = {kind: [] for kind in KINDS}
+        self._rows = 0
 
     def finish(self) -> SessionCounts:
         """Merge everything and count; removes the spill files."""
         try:
             if self._tmp is None:
-                return count_sessions(merge_sessions(self._frames))
-            if self._frames:
-                self._spill(merge_sessions(self._frames))
+                return count_sessions(merge_seen(self._frames["seen"]),
+                                      merge_flagged(self._frames["flagged"]))
+            if self._rows:
+                self._spill()
             folder = Path(self._tmp.name)
             total = SessionCounts(0, 0, 0, 0)
             for number in range(self._buckets):
-                files = sorted(folder.glob(f"b{number:03d}-*.arrow"))
-                if files:
-                    parts = [pl.read_ipc(f).cast(SESSIONS_SCHEMA)  # type: ignore[arg-type]
-                             for f in files]
-                    total = total + count_sessions(merge_sessions(parts))
+                parts = {
+                    kind: [pl.read_ipc(f).cast(schema)  # type: ignore[arg-type]
+                           for f in sorted(folder.glob(f"{kind}-{number:03d}-*.arrow"))]
+                    for kind, schema in (("seen", SEEN_SCHEMA), ("flagged", FLAGGED_SCHEMA))
+                }
+                total = total + count_sessions(merge_seen(parts["seen"]),
+                                               merge_flagged(parts["flagged"]))
             return total
         finally:
             self.close()
 
     def close(self) -> None:
-        self._frames = []
+        self._frames = {kind: [] for kind in KINDS}
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

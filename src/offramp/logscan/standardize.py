@@ -93,10 +93,15 @@ def parse_timestamps(raw: pl.Series, columns: ColumnMap) -> pl.Series:
 
 
 def session_hash(ids: pl.Series) -> pl.Series:
-    """A 64-bit hash of each session id, the same in every process (nulls stay null)."""
-    text = ids.cast(pl.String)
-    hashed = text.hash(_SESSION_SEED)
-    return pl.select(pl.when(text.is_null()).then(None).otherwise(hashed)).to_series()
+    """A 64-bit hash of each session id, the same in every process (nulls stay null).
+
+    Integer ids are hashed as integers (turning them into text first costs more than the rest
+    of the session work), text ids as text; so a session id must have the same type in every
+    file of a run (a CSV's ids are text, a Parquet file's may be integers).
+    """
+    values = ids.cast(pl.Int64) if ids.dtype.is_integer() else ids.cast(pl.String)
+    hashed = values.hash(_SESSION_SEED)
+    return pl.select(pl.when(values.is_null()).then(None).otherwise(hashed)).to_series()
 
 
 def _report(batch: RawBatch, problems: Problems, mask: pl.Series, reason: str) -> None:
