@@ -419,15 +419,16 @@ def merge_parts(
     aligned = []
     for frame in frames:
         exprs = []
+        own = frame.schema  # once per frame: each .schema access builds a new mapping
         for name, dtype in schema.items():
-            if name not in frame.columns:
+            if name not in own:
                 fill: Any = None if name == quality.ATTENTION else (
                     str(NOT_SHOWN) if dtype == pl.Utf8 else NOT_SHOWN
                 )
                 exprs.append(pl.lit(fill, dtype=dtype).alias(name))
-            elif frame.schema[name] != dtype:
+            elif own[name] != dtype:
                 exprs.append(
-                    _code_as_text(name, frame.schema[name]) if dtype == pl.Utf8
+                    _code_as_text(name, own[name]) if dtype == pl.Utf8
                     else pl.col(name).cast(dtype)
                 )
             else:

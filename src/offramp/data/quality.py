@@ -166,9 +166,10 @@ def straightline_expr(grid_list: list[list[str]], columns: list[str], min_items:
             for n in names
         ]
         answered = pl.sum_horizontal(s.is_not_null().cast(pl.Int64) for s in substantive)
-        distinct = pl.concat_list(substantive).list.drop_nulls().list.n_unique()
+        first = pl.coalesce(substantive)
+        same = pl.all_horizontal((s.is_null() | (s == first)) for s in substantive)
         per_grid.append(
-            pl.when(answered >= min_items).then((distinct == 1).cast(pl.Int64)).otherwise(None)
+            pl.when(answered >= min_items).then(same.cast(pl.Int64)).otherwise(None)
         )
     if not per_grid:
         return pl.lit(None, dtype=pl.Int64).alias(STRAIGHTLINE)
@@ -180,15 +181,21 @@ def _encode(
     data: pl.DataFrame, columns: list[str]
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
     """Each column as small integer codes (equal value = equal code) and a not-shown mask."""
-    n = data.height
-    codes = np.zeros((n, len(columns)), dtype=np.uint32)
-    not_shown = np.zeros((n, len(columns)), dtype=np.bool_)
-    for j, name in enumerate(columns):
-        series = data[name]
-        codes[:, j] = series.rank("dense").fill_null(0).cast(pl.UInt32).to_numpy()
-        ns = series == (str(NOT_SHOWN) if series.dtype == pl.Utf8 else NOT_SHOWN)
-        not_shown[:, j] = ns.fill_null(False).to_numpy()
-    return codes, not_shown
+    schema = data.schema  # built once: data.schema constructs a new mapping on every access
+    codes = data.select(
+        (
+            pl.col(name).cast(pl.Categorical).to_physical().cast(pl.UInt32) + 1
+            if schema[name] == pl.Utf8
+            else pl.col(name).rank("dense").cast(pl.UInt32)
+        ).fill_null(0)  # 0 = empty; equal values get equal codes, starting at 1
+        for name in columns
+    ).to_numpy()
+    not_shown = data.select(
+        (pl.col(name) == (str(NOT_SHOWN) if schema[name] == pl.Utf8 else NOT_SHOWN))
+        .fill_null(False)
+        for name in columns
+    ).to_numpy()
+    return codes.astype(np.uint32, copy=False), not_shown.astype(np.bool_, copy=False)
 
 
 def _similarity(
