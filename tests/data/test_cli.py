@@ -184,3 +184,22 @@ def test_parallel_open_gives_the_same_dataset(db_url: str, keypair: Any, tmp_pat
     assert one.data is not None and two.data is not None
     assert two.data.equals(one.data)
     assert two.report.opened == one.report.opened == 30
+
+
+def test_two_instruments_share_one_dataset(db_url: str, keypair: Any, tmp_path: Path) -> None:
+    from offramp.survey.instrument import Instrument, Page, Question
+
+    study = make_instrument()
+    other = Instrument("pilot", {"en": "Pilot"}, ("en",), "en",
+                       (Page("only", {}, (Question("mood", "integer", {"en": "Mood"}),)),))
+    seal_into(db_url, keypair.public, study, rich_people(study, 3))
+    seal_into(db_url, keypair.public, other, [Synthetic({"mood": 4}, ["mood"])])
+    out = tmp_path / "out"
+    result = _export(db_url, keypair.private, out, keypair.passphrase, "--format", "parquet")
+    assert result.exit_code == 0, result.output
+    data = pl.read_parquet(out / "responses.parquet")
+    assert data["instrument_id"].to_list() == ["study"] * 3 + ["pilot"]
+    assert data["mood"].to_list() == [-99, -99, -99, 4]  # not asked of the study's respondents
+    assert data["age"][3] == -99
+    codebook = json.loads((out / "responses.codebook.json").read_text())
+    assert {i["id"] for i in codebook["instruments"]} == {"study", "pilot"}
