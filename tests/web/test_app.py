@@ -53,6 +53,13 @@ def test_go_redirect_is_counted_and_carries_nothing(client: TestClient) -> None:
     assert services.counters.pending() >= 1
 
 
+def test_wrong_method_names_the_allowed_ones(client: TestClient) -> None:
+    response = client.get("/api/v1/screen")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"] == "Method not allowed"
+
+
 def test_unknown_route_is_a_plain_page(client: TestClient) -> None:
     response = client.get("/does/not/exist")
     assert response.status_code == 404

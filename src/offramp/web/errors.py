@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,11 +27,14 @@ TITLES = {
 }
 
 
-def error_response(request: Request, status: int, message: str) -> Response:
+def error_response(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": TITLES.get(status, "Error"), "detail": message}, status)
+        body = {"error": TITLES.get(status, "Error"), "detail": message}
+        return JSONResponse(body, status, headers=headers)
     html = render("error.html", lang="en", title=TITLES.get(status, "Error"), message=message)
-    return HTMLResponse(html, status)
+    return HTMLResponse(html, status, headers=headers)
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
@@ -38,7 +42,8 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     if exc.status_code == 404 and detail == "Not Found":
         detail = "There is no page at this address."
-    return error_response(request, exc.status_code, detail)
+    # Headers such as Allow (405) and Retry-After (429/503) are part of the answer.
+    return error_response(request, exc.status_code, detail, exc.headers)
 
 
 async def store_unavailable(request: Request, exc: Exception) -> Response:
