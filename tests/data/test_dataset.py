@@ -149,3 +149,12 @@ def test_a_list_where_one_choice_belongs_does_not_break_the_build() -> None:
     response = opened(instrument, {"sought_help": ["yes", "no"]})
     row = build_dataset({("study", 1): instrument}, [response]).row(0, named=True)
     assert row["sought_help"] == cell(columns_for(instrument)[0], response)
+
+
+def test_a_decimal_that_is_not_a_number_is_counted() -> None:
+    instrument = make_instrument()
+    report = OpenReport()
+    response = opened(instrument, {"sought_help": "yes", "score": "lots", "age": 3})
+    data = build_dataset({("study", 1): instrument}, [response], report)
+    assert data["score"].to_list() == [None] and data["age"].to_list() == [3]
+    assert sum(report.warnings.values()) == 1

@@ -49,6 +49,7 @@ def test_every_file_is_written(exported: ExportResult, tmp_path: Path) -> None:
         [f"study.{f}" for f in FORMATS] + ["study.codebook.json", "study.codebook.html"]
     )
     assert exported.report.opened == 40 and exported.report.failed == 0
+    assert not exported.report.warnings
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
 
 

@@ -117,10 +117,13 @@ def cell(column: Column, response: OpenedResponse) -> Any:
     code = _missing_code(question, value)
     if code is not None:
         return code if numeric else str(code)
-    if column.dtype is pl.Int64:
-        return int(value)
-    if column.dtype is pl.Float64:
-        return float(value)
+    try:
+        if column.dtype is pl.Int64:
+            return int(value)
+        if column.dtype is pl.Float64:
+            return float(value)
+    except (TypeError, ValueError):
+        return None
     return _text(value)
 
 
@@ -171,8 +174,8 @@ def _scalar_column(question: Question, raw: list[Any]) -> tuple[list[Any], pl.Da
         return [NOT_SHOWN if v is _NS else None if v is None or v == "" or v == [] else v
                 for v in raw], pl.Int64()
     if question.type == "decimal":
-        return [NOT_SHOWN if v is _NS else None if _blank(v) else float(v) for v in raw], \
-            pl.Float64()
+        # No float() here: a value of the wrong type is left for _frame to count, not to raise.
+        return [NOT_SHOWN if v is _NS else None if _blank(v) else v for v in raw], pl.Float64()
     ns = str(NOT_SHOWN)
     texts = {value: str(code) for value, code in missing.items()}
     if question.type == "calculate":
