@@ -125,7 +125,8 @@ def main() -> None:
         check(q)
         latencies.append(clock() - t0)
     latencies.sort()
-    print(f"online latency on 200,000 new queries, wall (µs): p50 {percentile(latencies, 0.5):.1f}, "
+    print(f"online latency on 200,000 new queries, wall (µs): "
+          f"p50 {percentile(latencies, 0.5):.1f}, "
           f"p90 {percentile(latencies, 0.9):.1f}, p99 {percentile(latencies, 0.99):.1f}, "
           f"p99.9 {percentile(latencies, 0.999):.1f}")  # fmt: skip
     # CPU time of this thread per query: what the query costs, without the waits that other
