@@ -136,3 +136,16 @@ def test_compile_refuses_prefix_rules_unless_dropped(tmp_path: Path) -> None:
         compiled_mod.compile_list(tl)
     data = compiled_mod.compile_list(tl, drop_unhashable=True)
     assert data["dropped_rules"] == ["core-prefixes", "tarv-stem", "embedded"]
+
+
+def test_non_latin_lists_work() -> None:
+    # invented tokens written in Cyrillic, Arabic and Han script
+    s = Screener.from_terms(["зорблакс", "زوربلاكس", "佐布拉"])
+    assert s.check("ЗОРБЛАКС").blocked
+    assert s.check("з о р б л а к с").blocked  # spaced out
+    assert s.check("зорб\u200bлакс").blocked  # zero-width
+    assert s.check("زوربـــلاكس").blocked  # tatweel stretching
+    assert s.check("زَوربلاكس").blocked  # a vowel mark
+    assert s.check("在佐布拉里").blocked  # inside running Han text
+    assert not s.check("зорблаксы").blocked
+    assert not s.check("佐布").blocked

@@ -180,10 +180,12 @@ class Screener:
         for i, tok in enumerate(toks):
             key = "\x00" + tok
             flags = self._cache.get(key)
-            if flags is None or (flags & ANY and tok not in self._entries):
+            if flags is None:
                 flags = self._token_flags(key)
             if flags & ANY:
-                hits |= self._entries[tok]
+                # another thread may have emptied the cache since: then compute it here
+                entries = self._entries.get(tok)
+                hits |= entries if entries is not None else self._hits([tok])
             if flags & (FIRST | UFIRST) and i + 1 < len(toks):
                 hits |= self._across(toks, i)
         age = self._age.band(folded) if folded else None
