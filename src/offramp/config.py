@@ -44,6 +44,9 @@ class Settings:
     # See docs/surveys.md.
     survey_rate: int = 200
     survey_burst: int = 400
+    # Store (issue 6): concurrent final submits share one durable commit; none is answered
+    # before its commit. false = one commit per response (the benchmarks' naive baseline).
+    group_commit: bool = True
 
 
 _ENV_PREFIX = "OFFRAMP_"
@@ -149,7 +152,7 @@ def _validate(raw: Mapping[str, Any], base: Path) -> Settings:
             values[key] = _as_int(key, value, minimum=1024, maximum=64 * 1024 * 1024)
         elif key == "draft_ttl_days":
             values[key] = _as_int(key, value, minimum=1, maximum=90)
-        elif key == "demo":
+        elif key in ("demo", "group_commit"):
             values[key] = _as_bool(key, value)
         elif key == "terms":
             values[key] = _as_path(key, value, base)

@@ -11,6 +11,9 @@ from sqlalchemy.exc import ArgumentError
 
 from offramp.errors import ConfigError
 
+POOL_SIZE = 40
+PG_POOL_SIZE = 20  # per worker process; PostgreSQL allows 100 connections by default
+
 
 def normalise_url(url: str) -> URL:
     """Accept the URLs people type and pick the drivers we ship (psycopg 3 for PostgreSQL)."""
@@ -48,7 +51,16 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        # A pool as large as the server's thread pool (40): a connection opened per request
+        # beyond the pool would pay for opening the file and the PRAGMAs every time.
+        engine = create_engine(
+            parsed, connect_args={"check_same_thread": False}, pool_size=POOL_SIZE,
+            max_overflow=POOL_SIZE,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # pool_pre_ping: a connection that died with a PostgreSQL restart is replaced before use,
+    # so after an outage respondents see the survey again, not one more error page.
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_SIZE
+    )

@@ -22,13 +22,16 @@ Result = TypeVar("Result")
 
 
 class _Ticket(Generic[Item, Result]):
-    __slots__ = ("done", "error", "item", "result")
+    __slots__ = ("done", "error", "item", "result", "wake")
 
     def __init__(self, item: Item) -> None:
         self.item = item
         self.done = False
         self.result: Result | None = None
         self.error: BaseException | None = None
+        # Each waiter sleeps on its own event: waking exactly the callers whose batch committed
+        # (and one new leader) costs far less than waking every waiter after every commit.
+        self.wake = threading.Event()
 
 
 class GroupCommitter(Generic[Item, Result]):
@@ -39,7 +42,7 @@ class GroupCommitter(Generic[Item, Result]):
     ) -> None:
         self._commit = commit
         self._max_batch = max_batch
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Ticket[Item, Result]] = []
         self._leader_active = False
         self.commits = 0
@@ -48,20 +51,30 @@ class GroupCommitter(Generic[Item, Result]):
     def submit(self, item: Item) -> Result:
         """Block until `item` is committed; its result, or the exception its batch raised."""
         ticket: _Ticket[Item, Result] = _Ticket(item)
-        with self._cond:
+        with self._lock:
             self._queue.append(ticket)
-        while True:
-            with self._cond:
-                while not ticket.done and self._leader_active:
-                    self._cond.wait()
-                if ticket.done:
-                    return self._outcome(ticket)
-                # No commit under way: lead the next one, with whatever is queued (FIFO, so a
-                # ticket waits for at most len(queue) / max_batch commits).
-                self._leader_active = True
+            follow = self._leader_active
+            self._leader_active = True
+        if follow:
+            ticket.wake.wait()
+            if ticket.done:
+                return self._outcome(ticket)
+            # Woken without a result: the previous leader handed over; lead from here.
+        while not ticket.done:
+            with self._lock:
+                # FIFO: a ticket waits for at most len(queue) / max_batch commits.
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
             self._run(batch)
+        with self._lock:
+            if self._queue:
+                successor = self._queue[0]
+            else:
+                successor = None
+                self._leader_active = False
+        if successor is not None:
+            successor.wake.set()  # not done: it leads the next commit
+        return self._outcome(ticket)
 
     def _run(self, batch: list[_Ticket[Item, Result]]) -> None:
         try:
@@ -74,13 +87,11 @@ class GroupCommitter(Generic[Item, Result]):
         else:
             for ticket, result in zip(batch, results, strict=True):
                 ticket.result = result
-        with self._cond:
-            self.commits += 1
-            self.items += len(batch)
-            for ticket in batch:
-                ticket.done = True
-            self._leader_active = False
-            self._cond.notify_all()
+        self.commits += 1  # only the leader writes these: one leader at a time
+        self.items += len(batch)
+        for ticket in batch:
+            ticket.done = True
+            ticket.wake.set()
 
     @staticmethod
     def _outcome(ticket: _Ticket[Item, Result]) -> Result:

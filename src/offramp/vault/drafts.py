@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
 
 import nacl.bindings as sodium
 import nacl.exceptions
-import nacl.hash
 import nacl.utils
-from nacl.encoding import RawEncoder
 
 TOKEN_BYTES = 32
 _NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -41,9 +40,9 @@ def _token_bytes(token: str) -> bytes:
 
 
 def _derive(token: str, person: bytes) -> bytes:
-    return nacl.hash.blake2b(
-        _token_bytes(token), digest_size=32, person=person, encoder=RawEncoder
-    )
+    # hashlib's BLAKE2b gives the same bytes as libsodium's (tested) at a tenth of the cost,
+    # which matters: every survey page derives these.
+    return hashlib.blake2b(_token_bytes(token), digest_size=32, person=person).digest()
 
 
 def token_hash(token: str) -> str:

@@ -7,6 +7,7 @@ stolen laptop or backup does not open the responses without the passphrase.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -14,11 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import nacl.exceptions
-import nacl.hash
 import nacl.pwhash
 import nacl.secret
 import nacl.utils
-from nacl.encoding import RawEncoder
 from nacl.public import PrivateKey, PublicKey
 
 from offramp.errors import KeyFileError
@@ -54,7 +53,7 @@ def _unb64(text: str) -> bytes:
 
 def key_id(public_key: PublicKey) -> bytes:
     """16 bytes naming a public key inside sealed records."""
-    return nacl.hash.blake2b(bytes(public_key), digest_size=16, encoder=RawEncoder)
+    return hashlib.blake2b(bytes(public_key), digest_size=16).digest()
 
 
 def fingerprint(public_key: PublicKey) -> str:

@@ -60,7 +60,7 @@ def build_services(settings: Settings) -> Services:
     """Open the store (migrating it), load lists, instruments and keys; fail early and clearly."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    repository = Repository(engine)
+    repository = Repository(engine, group_commit=settings.group_commit)
     holder = ScreenerHolder(settings.terms) if settings.terms is not None else None
     recipients = [load_public_key(Path(p)) for p in settings.public_keys]
     if recipients:

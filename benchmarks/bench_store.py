@@ -1,0 +1,148 @@
+"""Benchmark: sealing + durable storing of responses, and opening them again, on both databases.
+
+Run: .venv/bin/python benchmarks/bench_store.py [--responses 20000] [--threads 32]
+                                                [--postgres URL] [--recipients 1]
+
+PostgreSQL is used when --postgres (or OFFRAMP_TEST_POSTGRES_URL) names a server: the benchmark
+works in a throwaway schema and drops it afterwards. SQLite runs in a temporary folder.
+
+Figures printed, each beside a naive baseline measured in the same run:
+- seal + store, responses/s, every response durable before its call returns:
+  naive = one thread, one commit per response (Repository(group_commit=False));
+  offramp = --threads concurrent submitters (as the server's thread pool) sharing commits through
+  group commit. No call returns before the commit holding its response.
+- open at export, records/s, reading the records from the store and opening each:
+  naive = open_sealed() record by record; offramp = Opener.open_many on all cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+from nacl.public import PrivateKey, PublicKey
+
+from offramp.data.decrypt import context_of
+from offramp.store import Repository, make_engine, upgrade
+from offramp.vault.sealing import Opener, SealContext, Sealer, open_sealed
+
+PAYLOAD = json.dumps({
+    "answers": {"sought_help": "no", "would_help": ["warning", "anonymous_help"],
+                "comments": "a clinical comment of about the usual length " * 3},
+    "shown": ["sought_help", "would_help", "comments"],
+    "page_seconds": {"p1": 12, "p2": 20, "p3": 41},
+}).encode()
+
+
+def submit(repo: Repository, sealer: Sealer, i: int, tag: str) -> None:
+    """What the survey's final page does: seal in this thread, then wait for the commit."""
+    day = dt.date.today()
+    sid = f"{tag}-{i:08d}-{uuid.uuid4().hex[:16]}"
+    context = SealContext("bench", 1, "p3", "none", "en", day.isoformat(), sid)
+    repo.store_response(
+        submission_id=sid, instrument_id="bench", instrument_version=1, page_id="p3",
+        arm="none", language="en", day=day, seconds=60,
+        sealed=sealer.seal(PAYLOAD, context), draft_token_hash=sid,
+    )
+
+
+def timed(label: str, count: int, run: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    run()
+    rate = count / (time.perf_counter() - start)
+    print(f"  {label:<52} {rate:>10,.0f} /s")
+    return rate
+
+
+def bench_database(name: str, url: str, args: argparse.Namespace,
+                   recipients: list[PublicKey], private: PrivateKey) -> dict[str, float]:
+    engine = make_engine(url)
+    upgrade(engine)
+    sealer = Sealer(recipients)
+    naive_repo = Repository(engine, group_commit=False)
+    grouped = Repository(engine)
+    n_naive = max(500, args.responses // 10)
+    print(f"{name}:")
+    figures = {}
+    figures["naive_store"] = timed(
+        f"naive: 1 thread, 1 commit each ({n_naive:,})", n_naive,
+        lambda: [submit(naive_repo, sealer, i, "naive") for i in range(n_naive)],
+    )
+
+    def concurrent() -> None:
+        with ThreadPoolExecutor(args.threads) as pool:
+            list(pool.map(lambda i: submit(grouped, sealer, i, "group"), range(args.responses)))
+
+    figures["store"] = timed(
+        f"offramp: {args.threads} threads, group commit ({args.responses:,})", args.responses,
+        concurrent,
+    )
+    commits, items = grouped.group_commit_stats
+    print(f"  {'':<52} ({items / max(commits, 1):.1f} responses per commit)")
+
+    stored = naive_repo.count_responses()
+    keys = [private]
+    figures["naive_open"] = timed(
+        f"naive open: open_sealed one by one ({n_naive:,})", n_naive,
+        lambda: [open_sealed(s.sealed, context_of(s), keys)
+                 for _, s in zip(range(n_naive), naive_repo.iter_responses(), strict=False)],
+    )
+    opener = Opener(keys)
+    failures = []
+
+    def open_all() -> None:
+        records = ((s.sealed, context_of(s)) for s in naive_repo.iter_responses())
+        failures.extend(r for r in opener.open_many(records) if isinstance(r, Exception))
+
+    figures["open"] = timed(f"offramp open: read + Opener.open_many ({stored:,})", stored,
+                            open_all)
+    assert not failures, failures[:3]
+    engine.dispose()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--responses", type=int, default=20000)
+    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--recipients", type=int, default=1)
+    parser.add_argument("--postgres", default=os.environ.get("OFFRAMP_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}, "
+          f"recipients: {args.recipients}")
+    private = PrivateKey.generate()
+    recipients = [private.public_key] + [
+        PrivateKey.generate().public_key for _ in range(args.recipients - 1)
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+        bench_database("SQLite (WAL, synchronous=FULL)", url, args, recipients, private)
+    if args.postgres:
+        import psycopg
+
+        schema = f"offramp_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            separator = "&" if "?" in args.postgres else "?"
+            url = f"{args.postgres}{separator}options={quote(f'-csearch_path={schema}')}"
+            bench_database("PostgreSQL (synchronous_commit on)", url, args, recipients, private)
+        finally:
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    else:
+        print("PostgreSQL: skipped (set --postgres or OFFRAMP_TEST_POSTGRES_URL)")
+    print(f"load average after: {os.getloadavg()[0]:.1f} (other work on this machine counts)")
+
+
+if __name__ == "__main__":
+    main()
