@@ -51,3 +51,19 @@ def test_recall_per_type_and_false_positive_rate() -> None:
     negatives = [result.by_kind[k] for k in NEGATIVE_KINDS]
     fp = sum(s.fp for s in negatives)
     assert fp / sum(s.fp + s.tn for s in negatives) <= 0.002
+
+
+def test_near_misses_never_land_on_listed_terms() -> None:
+    from offramp.synth.obfuscate import near_miss
+
+    listed = frozenset({"zorb", "lax", "zorblax", "quil"})
+    rng = random.Random(6)
+    for kind in ("near_miss_part", "near_miss_edit"):
+        for _ in range(200):
+            query = near_miss("zorblax", kind, rng, ["lax", "quil", "table"], listed)
+            assert query not in listed and query not in {"zorblaxquil", "zorblax"}
+
+
+def test_extra_kinds_are_generated_on_request() -> None:
+    labelled = evaluation_set([("zorblax", "c")], ["table", "chair"], per_kind=3, extra=True)
+    assert {"split", "doubled", "vowel_drop"} <= set(labelled["kind"].to_list())

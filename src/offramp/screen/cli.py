@@ -187,7 +187,9 @@ def compile_(terms_path: Path, out_path: Path, drop_unhashable: bool) -> None:
               type=click.Path(dir_okay=False, path_type=Path), help="CSV to write.")
 @click.option("--per-kind", default=200, show_default=True, help="Queries per kind.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
-def evalset(terms_path: Path, out_path: Path, per_kind: int, seed: int) -> None:
+@click.option("--extra", is_flag=True,
+              help="Add obfuscations the matcher does not undo (split, doubled, vowel_drop).")
+def evalset(terms_path: Path, out_path: Path, per_kind: int, seed: int, extra: bool) -> None:
     """Generate a labelled evaluation set (query,label,kind,category) from a list's word terms:
     every obfuscation type, ordinary queries and near misses."""
     from offramp.screen import terms, words
@@ -203,4 +205,4 @@ def evalset(terms_path: Path, out_path: Path, per_kind: int, seed: int) -> None:
     rng = random.Random(seed)  # noqa: S311 -- test data
     listed = {p[0] for p in pairs}
     vocabulary = [w for w in rng.sample(vocabulary, min(20000, len(vocabulary))) if w not in listed]
-    evaluation_set(pairs, vocabulary, per_kind=per_kind, seed=seed).write_csv(out_path)
+    evaluation_set(pairs, vocabulary, per_kind=per_kind, seed=seed, extra=extra).write_csv(out_path)
