@@ -126,63 +126,54 @@ def screen_frame(
     """Screen one standardized batch and add its counts to ``partial``.
 
     All searches are counted by day and language without looking at verdicts; only the rows of
-    flagged queries (a few percent) get a verdict key, so the expensive string work is confined
-    to them.
+    flagged queries (a few percent) get a verdict key. The counting queries run as one set of
+    lazy Polars plans (``collect_all``): several times less work than the same steps eagerly.
     """
-    query = frame.get_column("query")
-    looked_up = memo.lookup(screener, query.unique())
-    distinct, keys = looked_up.get_column("query"), looked_up.get_column("vkey")
-    hit = keys != CLEAR
-    total = (
-        frame.group_by(["day", "language"])
-        .agg(pl.lit(TOTAL, dtype=pl.String).alias("vkey"), pl.len().cast(pl.Int64).alias("n"))
+    distinct = frame.lazy().select(pl.col("query").unique()).collect().get_column("query")
+    looked_up = memo.lookup(screener, distinct)
+    hits = looked_up.filter(pl.col("vkey") != CLEAR)
+    batch = frame.lazy().with_columns(
+        pl.col("query").is_in(hits.get_column("query").implode()).alias("_flagged")
     )
-    partial.counts.append(total)
-    if bool(hit.any()):
-        flagged_queries = distinct.filter(hit)
-        flagged = query.is_in(flagged_queries.implode())
-        partial.counts.append(
-            frame.filter(flagged)
-            .with_columns(
-                pl.col("query").replace_strict(
-                    flagged_queries, keys.filter(hit), return_dtype=pl.String
-                ).alias("vkey")
-            )
+    flagged = batch.filter(pl.col("_flagged"))
+    plans = {
+        "total": batch.group_by(["day", "language"]).agg(
+            pl.lit(TOTAL, dtype=pl.String).alias("vkey"), pl.len().cast(pl.Int64).alias("n")
+        ),
+    }
+    if hits.height:
+        plans["hits"] = (
+            flagged.join(hits.lazy(), on="query", how="inner")
             .group_by(["day", "language", "vkey"])
             .agg(pl.len().cast(pl.Int64).alias("n"))
         )
-    else:
-        flagged = pl.Series("flagged", [False] * frame.height, dtype=pl.Boolean)
-    if job.roles.get("session") is not None:
-        add_sessions(frame, flagged, partial)
-    if job.options.include_queries and bool(hit.any()):
-        partial.matched.append(
-            frame.filter(flagged)
-            .group_by("query")
-            .agg(pl.len().cast(pl.Int64).alias("n"))
-            .with_columns(
-                pl.col("query").replace_strict(
-                    distinct.filter(hit), keys.filter(hit), return_dtype=pl.String
-                ).alias("vkey")
+        if job.options.include_queries:
+            plans["matched"] = (
+                flagged.group_by("query").agg(pl.len().cast(pl.Int64).alias("n"))
+                .join(hits.lazy(), on="query", how="inner")
+                .select("query", "vkey", "n")
             )
-            .select("query", "vkey", "n")
-        )
+    if job.roles.get("session") is not None:
+        known = batch.filter(pl.col("session").is_not_null())
+        plans["seen"] = known.group_by("session").agg(pl.col("ts").max().alias("last"))
+        if hits.height:
+            plans["flagged"] = (
+                known.filter(pl.col("_flagged"))
+                .group_by("session")
+                .agg(pl.len().cast(pl.Int64).alias("blocked"),
+                     pl.col("ts").min().alias("first_blocked"))
+            )
+    results = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
+    partial.counts.append(results["total"])
+    if "hits" in results:
+        partial.counts.append(results["hits"].select("day", "language", "vkey", "n"))
+    if "seen" in results:
+        partial.seen.append(results["seen"])
+    if "flagged" in results:
+        partial.flagged.append(results["flagged"])
+    if "matched" in results:
+        partial.matched.append(results["matched"])
     partial.rows += frame.height
-
-
-def add_sessions(frame: pl.DataFrame, flagged: pl.Series, partial: Partial) -> None:
-    """Per session: its latest search (all sessions), and its flagged searches (few sessions)."""
-    known = pl.col("session").is_not_null()
-    partial.seen.append(
-        frame.filter(known).group_by("session").agg(pl.col("ts").max().alias("last"))
-    )
-    if bool(flagged.any()):
-        partial.flagged.append(
-            frame.filter(flagged & frame.get_column("session").is_not_null())
-            .group_by("session")
-            .agg(pl.len().cast(pl.Int64).alias("blocked"),
-                 pl.col("ts").min().alias("first_blocked"))
-        )
 
 
 def scan_chunk(chunk: Chunk, job: Job) -> Partial:
