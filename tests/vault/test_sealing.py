@@ -161,3 +161,15 @@ def test_sealing_refuses_no_recipients_and_too_many() -> None:
     public = PrivateKey.generate().public_key
     with pytest.raises(ValueError, match="at most 255"):
         Sealer([public] * 256)
+
+
+@pytest.mark.parametrize("context", [CONTEXT, BOUND, SealContext('é"\\', 0, "", "a b", "x", "")])
+def test_associated_data_is_canonical_sorted_json(context: SealContext) -> None:
+    import json
+
+    expected = dataclasses.asdict(context)
+    if expected["submission_id"] is None:
+        del expected["submission_id"]
+    assert context.associated_data() == json.dumps(
+        expected, sort_keys=True, separators=(",", ":")
+    ).encode()
