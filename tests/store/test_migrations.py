@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from offramp.store import Repository, make_engine
-from offramp.store.migrate import current_revision, downgrade, head_revision, upgrade
+from offramp.store.migrate import HEAD, current_revision, downgrade, head_revision, upgrade
 from offramp.store.tables import metadata
 
 TABLES = {"instruments", "responses", "drafts", "counters", "key_sets", "purges"}
@@ -23,7 +23,7 @@ def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
 def test_head_matches_tables_py_then_downgrades_to_nothing(db_url: str) -> None:
     engine = make_engine(db_url)
     upgrade(engine)
-    assert current_revision(engine) == head_revision() == "0002"
+    assert current_revision(engine) == head_revision() == HEAD == "0002"
     assert _tables(engine) == TABLES
     with engine.connect() as conn:
         # What autogenerate would add or drop: nothing, or tables.py and the migrations disagree.

@@ -1,4 +1,4 @@
-"""What the store cannot hold: nothing about a respondent finer than a day, no address or browser."""
+"""What the store cannot hold: no time finer than a day, no device, no address."""
 
 from __future__ import annotations
 

@@ -11,19 +11,25 @@ import contextlib
 import fcntl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0002"
+"""The newest revision. Alembic itself is imported only when a store is behind it: every server
+worker checks at start-up, and importing Alembic costs more than the rest of the check
+(tests/store/test_migrations.py checks this equals the scripts' head)."""
 _ADVISORY_LOCK = 0x0FF4A3_5107E  # any constant shared by every offramp process
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -57,28 +63,36 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The store's schema revision (None for an empty database), read without Alembic."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if value is None else str(value)
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config_without_engine()).get_current_head()
+    """The newest revision according to the migration scripts themselves."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
-
-def alembic_config_without_engine() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return config
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (idempotent, safe to call from many workers at once)."""
     with migration_lock(engine):
-        if revision == "head" and current_revision(engine) == head_revision():
+        if revision == "head" and current_revision(engine) == HEAD:
             return
+        from alembic import command
+
         command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
     with migration_lock(engine):
         command.downgrade(alembic_config(engine), revision)

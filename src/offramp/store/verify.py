@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from offramp.errors import IntegrityError
-from offramp.store.migrate import current_revision, head_revision
+from offramp.store.migrate import HEAD, current_revision
 from offramp.store.repository import KeySet, PurgeRecord, Repository, StoreCounts, key_set_id
 from offramp.vault.sealing import inspect
 
@@ -65,7 +65,7 @@ def verify_store(
 ) -> VerifyReport:
     """Count everything and check every record's structure; never writes."""
     engine = repository.engine
-    report = VerifyReport(current_revision(engine), head_revision(), in_force=in_force)
+    report = VerifyReport(current_revision(engine), HEAD, in_force=in_force)
     if report.revision != report.head:
         return report
     report.counts = repository.counts()
