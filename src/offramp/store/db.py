@@ -12,7 +12,12 @@ from sqlalchemy.exc import ArgumentError
 from offramp.errors import ConfigError
 
 POOL_SIZE = 40
-PG_POOL_SIZE = 20  # per worker process; PostgreSQL allows 100 connections by default
+# Per worker process. PostgreSQL allows 100 connections by default: 20 per worker leaves room
+# for five workers and the tools. Requests beyond it wait for a connection (each is held for a
+# millisecond or so) instead of opening more; a wait past PG_POOL_TIMEOUT is a 503.
+PG_POOL_SIZE = 16
+PG_POOL_OVERFLOW = 4
+PG_POOL_TIMEOUT = 10
 
 
 def normalise_url(url: str) -> URL:
@@ -62,5 +67,6 @@ def make_engine(url: str) -> Engine:
     # pool_pre_ping: a connection that died with a PostgreSQL restart is replaced before use,
     # so after an outage respondents see the survey again, not one more error page.
     return create_engine(
-        parsed, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_SIZE
+        parsed, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW,
+        pool_timeout=PG_POOL_TIMEOUT,
     )
