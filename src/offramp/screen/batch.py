@@ -1,17 +1,20 @@
 """The batch path: screen a whole column of queries at once, with the verdicts of ``check``.
 
 Most rows of a search log are plain printable ASCII and contain no listed term. For those,
-the work is columnar (Polars, on all cores): split into tokens, find the distinct tokens, ask
-the screener's per-token flags once per *distinct* token (``Screener._token_flags``, the same
-flags ``check`` uses), and keep only the rows with a token that could take part in a match, or
-two one-letter tokens in a row (spaced-out letters). Those rows, and every row that is not
-plain ASCII, go through ``check`` itself. So both paths give the same verdict for every row by
+the work is columnar (Polars, on all cores): split into tokens, hash them, and join the hashes
+with a table of the flags of every token seen before (``Screener._token_flags``, the same flags
+``check`` uses; Python is asked only about tokens never seen). Only rows with a token that could
+take part in a match, or with two one-letter tokens (spaced-out letters), are kept. Those rows,
+and every row that is not plain ASCII even after accented Latin letters are folded, go through
+``check`` itself. So both paths give the same verdict for every row by
 construction; ``tests/screen/test_properties.py`` checks it on generated queries.
 """
 
 from __future__ import annotations
 
-import re
+import gc
+import secrets
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TypeAlias
@@ -21,12 +24,12 @@ import pyarrow as pa
 
 from offramp.screen.matcher import (
     COMPLEX,
-    EMPTY,
     FIRST,
     HIT,
     MAX_QUERY_CHARS,
     NUM,
     SINGLE,
+    TOKEN_CACHE_SIZE,
     UNIT,
     Screener,
 )
@@ -52,10 +55,6 @@ def _as_series(column: Column) -> pl.Series:
     return series.cast(pl.String()).fill_null("").alias("query")
 
 
-def _alternation(tokens: list[str]) -> str:
-    return "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
-
-
 @lru_cache(maxsize=1)
 def _latin_table() -> tuple[list[str], list[str]]:
     """Accented Latin letters and what ``fold`` makes of each (one ASCII letter or two).
@@ -73,6 +72,32 @@ def _latin_table() -> tuple[list[str], list[str]]:
     return keys, values
 
 
+class _TokenTable:
+    """Flags of every token a screener has seen in batches, keyed by a seeded 64-bit hash.
+
+    Looking a token's hash up column-wise (a join on integers) replaces asking Python about
+    each distinct token. The seed is random per screener, so nobody can craft a token whose
+    hash collides with a harmless one; an accidental collision among 2**64 values is a chance
+    of about one in 10**8 for a billion distinct tokens.
+    """
+
+    def __init__(self) -> None:
+        self.seed = secrets.randbits(64)
+        self.frame = pl.DataFrame(schema={"h": pl.UInt64(), "f": pl.Int64()})
+        self.lock = threading.Lock()
+
+
+def _table(screener: Screener) -> _TokenTable:
+    table = getattr(screener, "_batch_tokens", None)
+    if table is None:
+        table = _TokenTable()
+        screener._batch_tokens = table  # type: ignore[attr-defined]
+    return table
+
+
+_HOT = HIT | COMPLEX | FIRST | NUM | UNIT | SINGLE
+
+
 def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     """Row numbers whose verdict may differ from "not blocked, no age" (a sound superset)."""
     plain_pattern = r"^[ -~]*$"
@@ -87,43 +112,45 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     plain = plain & (queries.str.len_chars() <= MAX_QUERY_CHARS)
     frame = pl.DataFrame({"low": text.str.to_lowercase(), "plain": plain}).with_row_index("row")
     other_rows = frame.filter(~pl.col("plain"))["row"]
-    simple = frame.filter(pl.col("plain")).select("row", "low")
-    tokens = simple.select("row", pl.col("low").str.split(" ").alias("tok")).explode("tok")
-    tokens = tokens.filter(pl.col("tok") != "")
-
-    cache = screener._cache  # shared with check(): flags for a token are computed once
-    hot: dict[str, int] = {}
-    singles: list[str] = []
-    empties: list[str] = []
-    for tok in tokens["tok"].unique().to_list():
-        flags = cache.get(tok)
-        if flags is None:
-            flags = screener._token_flags(tok)
-        if flags & (HIT | COMPLEX | FIRST | NUM | UNIT):
-            hot[tok] = flags
-        if flags & SINGLE:
-            singles.append(tok)
-        elif flags & EMPTY:
-            empties.append(tok)
-
-    picked = [other_rows]
-    if hot:
-        found = (
-            tokens.filter(pl.col("tok").is_in(list(hot)))
-            .with_columns(pl.col("tok").replace_strict(hot, return_dtype=pl.Int64).alias("f"))
-            .group_by("row")
-            .agg(pl.col("f").bitwise_or())
+    tokens = (
+        frame.filter(pl.col("plain"))
+        .select("row", pl.col("low").str.split(" ").alias("tok"))
+        .explode("tok")
+    )
+    table = _table(screener)
+    tokens = tokens.with_columns(pl.col("tok").hash(table.seed).alias("h"))
+    tokens = tokens.join(table.frame, on="h", how="left")
+    unknown = tokens.filter(pl.col("f").is_null())
+    if len(unknown):
+        new = unknown.select("tok", "h").unique("h")
+        cache = screener._cache
+        flags = []
+        for tok in new["tok"].to_list():
+            f = cache.get(tok)
+            flags.append(screener._token_flags(tok) if f is None else f)
+        learned = new.select("h").with_columns(pl.Series("f", flags, dtype=pl.Int64()))
+        with table.lock:
+            grown = pl.concat([table.frame, learned]).unique("h")
+            table.frame = grown if len(grown) <= TOKEN_CACHE_SIZE else learned
+        tokens = pl.concat(
+            [
+                tokens.filter(pl.col("f").is_not_null()),
+                unknown.drop("f").join(learned, on="h", how="left"),
+            ]
         )
-        f = pl.col("f")
-        strong = (f & (HIT | COMPLEX | FIRST)) != 0
-        age = ((f & NUM) != 0) & ((f & UNIT) != 0)
-        picked.append(found.filter(strong | age)["row"])
-    if singles:
-        one = _alternation(singles)
-        gap = rf"(?: +(?:{_alternation(empties)}))*" if empties else ""
-        pattern = rf"(?:^| )(?:{one}){gap} +(?:{one})(?: |$)"
-        picked.append(simple.filter(pl.col("low").str.contains(pattern))["row"])
-    return pl.concat(picked).unique().sort()
+    fc = pl.col("f")
+    per_row = (
+        tokens.filter((fc & _HOT) != 0)
+        .group_by("row")
+        .agg(fc.bitwise_or().alias("any"), ((fc & SINGLE) != 0).sum().alias("singles"))
+    )
+    a = pl.col("any")
+    picked = per_row.filter(
+        ((a & (HIT | COMPLEX | FIRST)) != 0)
+        | (((a & NUM) != 0) & ((a & UNIT) != 0))
+        | (pl.col("singles") >= 2)
+    )["row"]
+    return pl.concat([other_rows, picked]).unique().sort()
 
 
 def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
@@ -131,17 +158,30 @@ def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
     queries = _as_series(column)
     n = len(queries)
     rows = candidate_rows(screener, queries) if n else pl.Series("row", [], dtype=pl.UInt32())
-    verdicts = [screener.check(q) for q in queries.gather(rows).to_list()]
-    found = pl.DataFrame(
-        {
-            "row": rows,
-            "blocked": [v.blocked for v in verdicts],
-            "categories": [list(v.categories) for v in verdicts],
-            "rules": [list(v.rules) for v in verdicts],
-            "age": [v.age for v in verdicts],
-        },
-        schema={"row": pl.UInt32(), **SCHEMA},
+    # The loop allocates many small objects while large ones are alive; the cyclic garbage
+    # collector would walk them all again and again (it made this loop 3x slower).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        verdicts = [screener.check(q) for q in queries.gather(rows).to_list()]
+    finally:
+        if enabled:
+            gc.enable()
+    # Lists go through Arrow: Polars builds a list column from Python lists one Series at a time.
+    strings = pa.list_(pa.string())
+    found = pl.from_arrow(
+        pa.table(
+            {
+                "row": pa.array(rows.to_numpy(), type=pa.uint32()),
+                "blocked": pa.array([v.blocked for v in verdicts], type=pa.bool_()),
+                "categories": pa.array([list(v.categories) for v in verdicts], type=strings),
+                "rules": pa.array([list(v.rules) for v in verdicts], type=strings),
+                "age": pa.array([v.age for v in verdicts], type=pa.string()),
+            }
+        )
     )
+    assert isinstance(found, pl.DataFrame)
+    found = found.cast({"categories": pl.List(pl.String()), "rules": pl.List(pl.String())})
     out = (
         pl.DataFrame({"row": pl.arange(0, n, dtype=pl.UInt32(), eager=True)})
         .join(found, on="row", how="left", maintain_order="left")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from offramp.screen import spans, words
-from offramp.screen.age import AgeReader, band_below, reader
+from offramp.screen.age import AGE_BANDS, AgeReader, band_below, reader
 from offramp.screen.index import UNLESS, Index, plain_index
 from offramp.screen.normalize import fold
 from offramp.screen.verdict import Verdict
@@ -46,6 +46,7 @@ class Screener:
         self.source = source
         self._age: AgeReader = reader(tuple(index.languages))
         self._clear = Verdict(False, (), (), None, index.list_version)
+        self._age_verdicts = {b: Verdict(False, (), (), b, index.list_version) for b in AGE_BANDS}
         self._cache: dict[str, int] = {}
         self._entries: dict[str, frozenset[int]] = {}  # token -> entries inside it (ANY tokens)
         self._rule_by_entry = [r for r, _ in index.entries]
@@ -115,7 +116,9 @@ class Screener:
             pending_first = bool(flags & FIRST)
             acc |= flags
         if acc & NUM and acc & UNIT:
-            return self._full(query, folded)
+            # No token can take part in a match, so no rule can fire: only the age is left.
+            age = self._age.band(fold(query) if folded is None else folded)
+            return self._clear if age is None else self._age_verdicts[age]
         return self._clear
 
     def _token_flags(self, tok: str) -> int:
