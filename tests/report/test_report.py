@@ -230,6 +230,18 @@ def test_cli_writes_html_results_and_a_numbered_pdf(reference_data: Path, tmp_pa
     assert "Page 1 of" in pages[0] and "Contents" in pages[0]
     assert re.search(r"Methods \.+ \d+", text)  # the contents give page numbers
     assert "Figure 1." in text and "Table 1." in text and "Appendix: codebook" in text
+    # Nothing runs off the page or into its neighbour: every word lies inside the margins
+    # (16 mm = 45.35 pt each side of A4), and no two numbers of a table are printed as one.
+    layout = tmp_path / "layout.html"
+    subprocess.run(["pdftotext", "-bbox", str(pdf), str(layout)], check=True)
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">'
+                       r"([^<]*)</word>", layout.read_text(encoding="utf-8"))
+    assert len(words) > 5000
+    outside = [w for w in words if float(w[0]) < 45.35 - 1 or float(w[1]) > 595.28 - 45.35 + 1]
+    assert not outside, outside[:5]
+    version = document["offramp_version"]
+    glued = re.findall(r"\d\.\d+\.\d", text.replace(version, ""))
+    assert not glued, glued[:5]
 
 
 def test_no_plan_still_gives_one_frequency_table_per_question(reference_data: Path,

@@ -247,7 +247,7 @@ def likert_chart(chart_id: str, title: str, items: Sequence[LikertItem],
     negative = k // 2
     neutral = k % 2 == 1
     label_w = _label_width([i.label for i in items], share=0.34)
-    x0, x1 = label_w + 8, WIDTH - 8
+    x0, x1 = label_w + 22, WIDTH - 22  # room for the outer tick labels
     centre = (x0 + x1) / 2
     defs = "".join(_hatch(f"{chart_id}-h{j}", "#ffffff" if _luminance(palette[j]) < 0.5
                           else "#6b6b6b", palette[j]) for j in range(negative))
