@@ -70,7 +70,7 @@ def _parse_date(value: str | None) -> date | None:
               help="Workers of --cluster local [default: 2].")
 @click.option("--table-format", type=click.Choice(["csv", "parquet"]), default="csv",
               show_default=True, help="Format of the output tables.")
-@click.option("--batch-rows", default=1_000_000, show_default=True, type=click.IntRange(min=1),
+@click.option("--batch-rows", default=2_000_000, show_default=True, type=click.IntRange(min=1),
               help="Rows screened at a time (bounds memory).")
 @click.option("--chunk-rows", default=4_000_000, show_default=True, type=click.IntRange(min=1),
               help="Rows per partition of a Parquet file (the unit of work on a cluster).")

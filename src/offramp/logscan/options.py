@@ -50,7 +50,7 @@ class ScanOptions:
     format: str | None = None  # parquet | csv | jsonl | text; None = from the file suffix
     on_error: OnError = "fail"
     include_queries: bool = False
-    batch_rows: int = 1_000_000
+    batch_rows: int = 2_000_000
     chunk_rows: int = 4_000_000
     cache_queries: int = 1_000_000
     max_examples: int = 50
