@@ -13,6 +13,7 @@ the person running the scan sees the same one-line message as in a local run.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,12 +64,17 @@ def connect(cluster: str, workers: int | None) -> Iterator[Any]:
             "pip install 'offramp[cluster]'"
         ) from exc
     if cluster == "local":
+        count = workers or 2
+        # Each worker runs one partition at a time; Polars inside it gets an equal share of the
+        # cores, so that workers do not fight over them.
+        threads = max(1, (os.cpu_count() or 1) // count)
         with LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers or 2,
+            n_workers=count,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            env={"POLARS_MAX_THREADS": str(threads)},
         ) as local, Client(local) as client:  # type: ignore[no-untyped-call]
             yield client
         return
