@@ -59,7 +59,7 @@ def exclusions(plan: ReportPlan, data: pl.DataFrame) -> tuple[pl.DataFrame, dict
     return kept, counts, data.height - kept.height
 
 
-def _numeric_items(plan: ReportPlan, data: pl.DataFrame) -> pl.DataFrame:
+def numeric_items(plan: ReportPlan, data: pl.DataFrame) -> pl.DataFrame:
     """Likert items stored as text codes ("1".."5") become numbers where a reliability needs them.
 
     The dataset keeps a select_one's choice values as text; a scale's items must be numbers to be
@@ -79,7 +79,7 @@ def _numeric_items(plan: ReportPlan, data: pl.DataFrame) -> pl.DataFrame:
     return data.with_columns(casts) if casts else data
 
 
-def _declined_dummies(plan: ReportPlan, data: pl.DataFrame, words: Vocabulary) -> pl.DataFrame:
+def declined_dummies(plan: ReportPlan, data: pl.DataFrame, words: Vocabulary) -> pl.DataFrame:
     """Drop the "prefer not to say" dummy of each multi-select the plan tabulates.
 
     A respondent who declines a multi-select has 1 in its missing-kind column and the reserved code
@@ -643,7 +643,7 @@ def build_report(plan: ReportPlan, data: pl.DataFrame, codebook: Mapping[str, An
     words = Vocabulary(codebook, plan.language)
     _check_columns(plan, data)
     kept, flag_counts, dropped = exclusions(plan, data)
-    kept = _declined_dummies(plan, _numeric_items(plan, kept), words)
+    kept = declined_dummies(plan, numeric_items(plan, kept), words)
     plan.analysis.labels = {**words.labels, **plan.analysis.labels}
     results = run_plan(plan.analysis, kept, dataset_path=dataset_path)
     weighted = apply_weighting(plan.analysis, kept)
