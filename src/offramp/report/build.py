@@ -164,6 +164,8 @@ def ci(low: Any, high: Any, digits: int = 1) -> str:
     """An interval; a zero-width space after the dash lets a narrow column break it there."""
     if low is None or high is None:
         return ""
+    if float(low) < 0 or float(high) < 0:  # "-0.96 to -0.53" reads better than "-0.96–-0.53"
+        return f"{float(low):.{digits}f} to {float(high):.{digits}f}"
     return f"{float(low):.{digits}f}–\u200b{float(high):.{digits}f}"
 
 
@@ -624,12 +626,19 @@ def _mr_bar(row: Mapping[str, Any] | None, label: str) -> charts.Bar:
     return charts.Bar(label, row.get("percent_of_cases"), row.get("ci_low"), row.get("ci_high"))
 
 
+def _p_relation(value: Any) -> str:
+    """`= 0.042` or `< 0.001`: a p-value after its letter."""
+    shown = p_value(value)
+    return shown if shown.startswith("<") else f"= {shown}"
+
+
 def _test_line(stats: Mapping[str, Any]) -> str:
     test = "Fisher's exact test" if str(stats.get("test", "")).startswith("fisher") else \
         f"Chi-square = {float(stats.get('chi2') or 0):.1f}, df = {stats.get('dof')}"
-    text = f"{test}, p = {p_value(stats.get('p_value'))}"
+    text = f"{test}, p {_p_relation(stats.get('p_value'))}"
     if stats.get("p_adjusted") is not None:
-        text += f" (adjusted for the section's tests: {p_value(stats.get('p_adjusted'))})"
+        text += (f" (adjusted for the section's tests: p "
+                 f"{_p_relation(stats.get('p_adjusted'))})")
     if stats.get("cramers_v") is not None:
         text += (f"; Cramér's V = {float(stats['cramers_v']):.3f} "
                  f"(95% CI {ci(stats.get('cramers_v_ci_low'), stats.get('cramers_v_ci_high'), 3)})")
