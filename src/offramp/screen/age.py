@@ -114,9 +114,12 @@ class AgeReader:
             rf"{edge_l}(?:(?P<n1>{num})[ -]?(?:{_alternation(units)})"
             rf"|(?:{_alternation(before)})[ -]?(?P<n2>{num})){edge_r}"
         )
-        # Letter runs whose presence the fast path needs to notice (see ``token_flags``).
-        self.number_runs = frozenset(re.split(r"[^a-z]+", w)[0] for w in self._values)
-        self.unit_runs = frozenset(re.split(r"[^a-z]+", w)[0] for w in [*units, *before])
+        # What one token can contribute to a stated age that spans two tokens ("12 yo",
+        # "age 12"): the screener's fast path combines these per-token tests.
+        self.number_at_end = re.compile(rf"{edge_l}(?:{num})$")
+        self.number_at_start = re.compile(rf"^(?:{num}){edge_r}")
+        self.unit_at_start = re.compile(rf"^(?:{_alternation(units)}){edge_r}")
+        self.age_word_at_end = re.compile(rf"{edge_l}(?:{_alternation(before)})$")
 
     def youngest(self, folded: str) -> int | None:
         """The smallest stated age (1..99) in folded text, or None."""

@@ -23,11 +23,14 @@ import polars as pl
 import pyarrow as pa
 
 from offramp.screen.matcher import (
+    AGE,
+    AGEW,
     COMPLEX,
     FIRST,
     HIT,
     MAX_QUERY_CHARS,
     NUM,
+    NUMS,
     SINGLE,
     TOKEN_CACHE_SIZE,
     UNIT,
@@ -95,7 +98,7 @@ def _table(screener: Screener) -> _TokenTable:
     return table
 
 
-_HOT = HIT | COMPLEX | FIRST | NUM | UNIT | SINGLE
+_HOT = HIT | COMPLEX | FIRST | NUM | UNIT | SINGLE | AGE | AGEW | NUMS
 
 
 def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
@@ -147,7 +150,9 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     a = pl.col("any")
     picked = per_row.filter(
         ((a & (HIT | COMPLEX | FIRST)) != 0)
+        | ((a & AGE) != 0)
         | (((a & NUM) != 0) & ((a & UNIT) != 0))
+        | (((a & AGEW) != 0) & ((a & NUMS) != 0))
         | (pl.col("singles") >= 2)
     )["row"]
     return pl.concat([other_rows, picked]).unique().sort()

@@ -10,7 +10,6 @@ whenever a match could span tokens (a phrase's first piece, spaced-out letters, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,11 +30,20 @@ TOKEN_CACHE_SIZE = 1 << 20
 
 # Token flags. HIT: a listed term (not only an exception) lies wholly inside the token. FIRST /
 # UFIRST: the token ends with the first word of a phrase term / exception. SINGLE: one
-# character (spaced-out letters). NUM / UNIT: an age could be stated with the next tokens.
-# EMPTY: folds to nothing. COMPLEX: folds to several tokens. ANY: some entry lies inside.
+# character (spaced-out letters). EMPTY: folds to nothing. COMPLEX: folds to several tokens.
+# ANY: some entry lies inside. Ages: AGE, an age is stated inside the token; NUM / UNIT, the
+# token ends with a number / starts with an age unit ("12 yo"); AGEW / NUMS, the token ends
+# with an age word / starts with a number ("age 12").
 HIT, FIRST, SINGLE, NUM, UNIT, EMPTY, COMPLEX, ANY, UFIRST = 1, 2, 4, 8, 16, 32, 64, 128, 256
+AGEW, NUMS, AGE = 512, 1024, 2048
 
-_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+
+def age_possible(flags: int) -> bool:
+    """True when tokens with these flags (OR-ed over a query) could state an age."""
+    return bool(
+        flags & AGE or (flags & NUM and flags & UNIT) or (flags & AGEW and flags & NUMS)
+    )
+
 
 
 class Screener:
@@ -115,7 +123,7 @@ class Screener:
                 prev_single = False
             pending_first = bool(flags & FIRST)
             acc |= flags
-        if acc & NUM and acc & UNIT:
+        if age_possible(acc):
             # No token can take part in a match, so no rule can fire: only the age is left.
             age = self._age.band(fold(query) if folded is None else folded)
             return self._clear if age is None else self._age_verdicts[age]
@@ -154,11 +162,17 @@ class Screener:
                 flags |= FIRST
             if first & 2:
                 flags |= UFIRST
-            runs = _LETTER_RUNS.findall(folded)
-            if any(c.isdigit() for c in folded) or any(r in self._age.number_runs for r in runs):
+            age = self._age
+            if age.youngest(folded) is not None:
+                flags |= AGE
+            if age.number_at_end.search(folded):
                 flags |= NUM
-            if any(r in self._age.unit_runs for r in runs):
+            if age.number_at_start.search(folded):
+                flags |= NUMS
+            if age.unit_at_start.search(folded):
                 flags |= UNIT
+            if age.age_word_at_end.search(folded):
+                flags |= AGEW
         if len(self._cache) >= TOKEN_CACHE_SIZE:
             self._cache.clear()
         self._cache[tok] = flags
