@@ -89,7 +89,7 @@ def main() -> None:
     try:
         log = (args.keep or folder) / "log.parquet"
         log.parent.mkdir(parents=True, exist_ok=True)
-        terms = log.with_name(log.name + ".terms.txt")
+        terms = log.with_name(log.name + ".terms.yaml")
         print(f"generating {args.rows:,} synthetic rows (seed {args.seed}) ...", flush=True)
         started = time.perf_counter()
         write_log(LogSpec(rows=args.rows, seed=args.seed), log)

@@ -157,3 +157,18 @@ def test_small_batches_and_chunks_give_the_same_counts(tmp_path: Path, terms: Pa
     assert small.manifest["run"]["partitions"] == 5
     for key in whole.tables:
         assert_frame_equal(whole.tables[key], small.tables[key])
+
+
+def test_a_folder_scan_skips_its_own_output_and_hidden_folders(
+    tmp_path: Path, terms: Path, log_frame: pl.DataFrame
+) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    write_log(log_frame, folder / "a.csv")
+    (folder / ".cache").mkdir()
+    write_log(log_frame, folder / ".cache" / "copy.csv")
+    (folder / "terms.yaml").write_text("rules: []\n", encoding="utf-8")
+    first = scan_logs(terms, [folder], folder / "scan", settings=SETTINGS)
+    again = scan_logs(terms, [folder], folder / "scan", settings=SETTINGS)
+    assert [i["file"] for i in again.manifest["inputs"]] == [str(folder / "a.csv")]
+    assert again.tables["overall"]["searches"][0] == first.tables["overall"]["searches"][0] == 240

@@ -33,7 +33,7 @@ EXACT = TableSettings(min_cell=1)
 
 
 def _scan(log: Path, **kwargs: object) -> dict[str, pl.DataFrame]:
-    result = scan_logs(log.with_name(log.name + ".terms.txt"), [log], None, settings=EXACT,
+    result = scan_logs(log.with_name(log.name + ".terms.yaml"), [log], None, settings=EXACT,
                        **kwargs)  # type: ignore[arg-type]
     return result.tables
 
@@ -66,7 +66,7 @@ def test_only_invented_tokens(tmp_path: Path) -> None:
 def test_scan_matches_truth_exactly_and_recovers_the_change(tmp_path: Path) -> None:
     log = tmp_path / "log.parquet"
     truth = write_log(LogSpec(rows=300_000, seed=12, days=90), log)
-    result = scan_logs(log.with_name("log.parquet.terms.txt"), [log], tmp_path / "scan",
+    result = scan_logs(log.with_name("log.parquet.terms.yaml"), [log], tmp_path / "scan",
                        settings=EXACT, change=date.fromisoformat(truth["change_date"]),
                        truth=log.with_name("log.parquet.truth.json"))
     by_day = result.tables["by_day"]
@@ -80,6 +80,10 @@ def test_scan_matches_truth_exactly_and_recovers_the_change(tmp_path: Path) -> N
         "warned_sessions_continuing": s["warned_continuing_detectable"],
     }
     assert result.tables["sessions"]["of_sessions"][0] == s["sessions"]
+    categories = result.tables["by_category"]
+    assert dict(zip(categories["category"], categories["blocked"], strict=True)) == truth[
+        "detectable_by_category"]
+    assert set(truth["detectable_by_category"]) == {"core", "phrase", "variant"}
     languages = result.tables["by_language"]
     assert dict(zip(languages["language"], languages["searches"], strict=True)) == {
         k: v["searches"] for k, v in truth["by_language"].items()}

@@ -14,6 +14,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -83,20 +84,43 @@ def detect_format(path: Path, forced: str | None) -> tuple[str, bool]:
     return fmt, gz
 
 
+def _is_logscan_output(folder: Path) -> bool:
+    try:
+        text = (folder / "manifest.json").read_text(encoding="utf-8")
+        return bool(json.loads(text).get("tool") == "offramp logscan")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _log_files(folder: Path) -> Iterable[Path]:
+    """Files with a log suffix under ``folder``, sorted; skips hidden files and folders (such as
+    a run's staging folder) and earlier logscan outputs, so re-running over a folder that holds
+    its own output does not scan the tables as logs."""
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs
+                         if not d.startswith(".") and not _is_logscan_output(here / d))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            try:
+                detect_format(here / name, None)
+            except ConfigError:
+                continue
+            yield here / name
+
+
 def discover(inputs: Sequence[str | Path], forced: str | None) -> list[Path]:
-    """Expand directories (recursively, sorted) into the log files they hold."""
+    """Expand folders (recursively, sorted) into the log files they hold.
+
+    In a folder, only files named like logs (.parquet, .csv, .jsonl, .txt, ... see FORMATS)
+    are taken, even with --format; a file named on the command line is always taken.
+    """
     found: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
-                if candidate.name.startswith("."):
-                    continue
-                try:
-                    detect_format(candidate, forced)
-                except ConfigError:
-                    continue
-                found.append(candidate)
+            found.extend(_log_files(path))
         elif path.is_file():
             found.append(path)
         else:

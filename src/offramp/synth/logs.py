@@ -18,8 +18,9 @@ nothing here resembles real search vocabulary. The model, chosen so that truth i
   folding (leetspeak, look-alike letters, invisible characters, separators, spacing, ...).
 - Queries repeat as real logs do: each row draws its query from a pool with Zipf popularity.
 
-Beside the log ``F`` it writes ``F.terms.txt`` (the term list) and ``F.truth.json`` (realized
-counts per day, language and session metric, and the planted change).
+Beside the log ``F`` it writes ``F.terms.yaml`` (the term list, three categories) and
+``F.truth.json`` (realized counts per day, language, category and session metric, and the
+planted change).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ from offramp.errors import ConfigError
 from offramp.synth.obfuscate import POSITIVE_KINDS, obfuscate
 
 TERMS = ("zorblax", "quillion", "vexmora", "plindrath oskette", "tarvune", "drossiline")
+#: the category of each term in the written (YAML) term list
+CATEGORIES = {"zorblax": "core", "quillion": "core", "vexmora": "core",
+              "plindrath oskette": "phrase", "tarvune": "variant", "drossiline": "variant"}
 LANGUAGES = {"en": 0.55, "de": 0.2, "fr": 0.15, "es": 0.1}
 TEXT_FIELDS = "timestamp,session,language,query"
 _ONSETS = ("b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w")
@@ -152,6 +156,7 @@ class _Pools:
     positive: dict[str, list[str]]  # kind -> queries
     neutral_p: npt.NDArray[np.float64]
     positive_p: dict[str, npt.NDArray[np.float64]]
+    category: dict[str, list[str]]  # kind -> the category of each query's term
 
 
 def _zipf(n: int, exponent: float = 1.05) -> npt.NDArray[np.float64]:
@@ -165,6 +170,7 @@ def _pools(spec: LogSpec, rng: np.random.Generator) -> _Pools:
     neutral = _phrases(rng, vocabulary, spec.pool_size)
     per_kind = max(50, min(spec.pool_size // 10, 50_000))
     positive: dict[str, list[str]] = {}
+    category: dict[str, list[str]] = {}
     term_p = _zipf(len(TERMS), 0.8)
     # obfuscate() takes a random.Random, seeded from the generator for reproducibility
     scribe = random.Random(int(rng.integers(0, 2**32)))  # noqa: S311 - synthetic data, no secrets
@@ -180,9 +186,10 @@ def _pools(spec: LogSpec, rng: np.random.Generator) -> _Pools:
             words = [vocabulary[j] for j in rng.integers(0, len(vocabulary), size=3)]
             queries.append(" ".join([*words[: before[i]], term, *words[2 : 2 + after[i]]]))
         positive[kind] = queries
+        category[kind] = [CATEGORIES[TERMS[t]] for t in terms]
     return _Pools(
         neutral, positive, _zipf(len(neutral)),
-        {k: _zipf(len(v)) for k, v in positive.items()},
+        {k: _zipf(len(v)) for k, v in positive.items()}, category,
     )
 
 
@@ -192,6 +199,7 @@ class _Truth:
 
     daily: list[dict[str, Any]] = field(default_factory=list)
     languages: dict[str, list[int]] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)  # detectable positives
     sessions: int = 0
     seeking_sessions: int = 0
     with_positive: int = 0
@@ -234,6 +242,8 @@ def _days(spec: LogSpec, truth: _Truth) -> Iterator[pa.Table]:
     every = pa.array(pools.neutral + [q for k in kinds for q in pools.positive[k]], pa.string())
     sizes = [len(pools.neutral)] + [len(pools.positive[k]) for k in kinds]
     offsets = np.cumsum(sizes)[:-1]
+    category_of = np.array([""] * len(pools.neutral)
+                           + [c for k in kinds for c in pools.category[k]], dtype=object)
     volume, season = _hour_curves()
     weekday = np.array([1.15 if (spec.start + timedelta(days=d)).weekday() >= 5 else 1.0
                         for d in range(spec.days)])
@@ -294,6 +304,9 @@ def _days(spec: LogSpec, truth: _Truth) -> Iterator[pa.Table]:
             "query": every.take(pa.array(index[by_time])),
         })
         detectable = flag & (kind != 2)
+        for name, n_cat in zip(*np.unique(category_of[index[detectable]], return_counts=True),
+                               strict=True):
+            truth.categories[str(name)] = truth.categories.get(str(name), 0) + int(n_cat)
         truth.daily.append({
             "day": day.isoformat(),
             "searches": n,
@@ -358,11 +371,30 @@ def _truth_document(spec: LogSpec, truth: _Truth, log: Path, terms: Path) -> dic
         },
         "by_language": {k: {"searches": v[0], "positives": v[1], "detectable_positives": v[2]}
                         for k, v in sorted(truth.languages.items())},
+        "detectable_by_category": dict(sorted(truth.categories.items())),
         "daily": truth.daily,
         "notes": "detectable = plain or Unicode-obfuscated (case, accents, full-width); "
                  f"hard obfuscations ({', '.join(HARD_KINDS)}) are counted in positives only. "
                  "Expected prevalence is seeking_share x positive_rate (x after_factor).",
     }
+
+
+def term_list_yaml() -> str:
+    """The synthetic term list: invented tokens in three categories, one rule each."""
+    lines = [
+        "# Synthetic term list (invented tokens only) written by offramp synth logs.",
+        'version: "synth-logs-1"',
+        "categories:",
+        "  core: Invented core tokens",
+        "  phrase: An invented two-word phrase",
+        "  variant: Invented variant tokens",
+        "rules:",
+    ]
+    for category in sorted(set(CATEGORIES.values())):
+        terms = [t for t in TERMS if CATEGORIES[t] == category]
+        lines += [f"  - id: {category}-terms", f"    category: {category}",
+                  f"    terms: [{', '.join(terms)}]"]
+    return "\n".join(lines) + "\n"
 
 
 def _kind_of(path: Path) -> str:
@@ -402,7 +434,7 @@ def write_log(spec: LogSpec, out: str | Path) -> dict[str, Any]:
     out = Path(out)
     kind = _kind_of(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    terms_path = out.with_name(out.name + ".terms.txt")
+    terms_path = out.with_name(out.name + ".terms.yaml")
     truth_path = out.with_name(out.name + ".truth.json")
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     tables, truth = generate(spec)
@@ -423,9 +455,7 @@ def write_log(spec: LogSpec, out: str | Path) -> dict[str, Any]:
     finally:
         if tmp.exists():
             tmp.unlink()
-    terms_path.write_text(
-        "# Synthetic term list (invented tokens) written by offramp synth logs.\n"
-        + "\n".join(TERMS) + "\n", encoding="utf-8")
+    terms_path.write_text(term_list_yaml(), encoding="utf-8")
     document = _truth_document(spec, truth, out, terms_path)
     truth_tmp = truth_path.with_name(f".{truth_path.name}.tmp-{os.getpid()}")
     truth_tmp.write_text(json.dumps(document, indent=1), encoding="utf-8")
@@ -489,10 +519,10 @@ def logs_command(
                    hard_share=hard_share, distinct_queries=distinct_queries)
     doc = write_log(spec, out)
     planted = doc["planted"]
-    click.echo(f"wrote {out} ({rows:,} rows), {out}.terms.txt and {out}.truth.json")
+    click.echo(f"wrote {out} ({rows:,} rows), {out}.terms.yaml and {out}.truth.json")
     click.echo(f"prevalence {planted['expected_prevalence_before']:.3%} before and "
                f"{planted['expected_prevalence_after']:.3%} from {doc['change_date']} "
                f"(level change {planted['level_change']:+.3%})")
     extra = f" --text-fields {TEXT_FIELDS}" if ".txt" in out or ".log" in out else ""
-    click.echo(f"next: offramp logscan --terms {out}.terms.txt {out}{extra} --out scan "
+    click.echo(f"next: offramp logscan --terms {out}.terms.yaml {out}{extra} --out scan "
                f"--change-date {doc['change_date']} --truth {out}.truth.json")
