@@ -149,3 +149,10 @@ def test_non_latin_lists_work() -> None:
     assert s.check("在佐布拉里").blocked  # inside running Han text
     assert not s.check("зорблаксы").blocked
     assert not s.check("佐布").blocked
+
+
+def test_phrase_with_a_heavily_stretched_middle_word() -> None:
+    s = Screener.from_terms(["quillion vexmora oskette"])
+    q = "quillion vexmo" + "o" * 200 + "ra oskette"
+    assert s.check(q).blocked
+    assert s.check(q) == s._exhaustive(q)

@@ -10,6 +10,7 @@ whenever a match could span tokens (a phrase's first piece, spaced-out letters, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,6 +37,7 @@ TOKEN_CACHE_SIZE = 1 << 20
 # with an age word / starts with a number ("age 12").
 HIT, FIRST, SINGLE, NUM, UNIT, EMPTY, COMPLEX, ANY, UFIRST = 1, 2, 4, 8, 16, 32, 64, 128, 256
 AGEW, NUMS, AGE = 512, 1024, 2048
+_RUNS = re.compile(r"(.)\1+")
 
 
 def age_possible(flags: int) -> bool:
@@ -211,12 +213,12 @@ class Screener:
     def _across(self, toks: list[str], i: int) -> set[int]:
         """Entries of spans that start in token ``i`` and end in a later token."""
         window = [toks[i]]
-        size = 0
+        size = 0  # a lower bound on the key length the later tokens add
         for tok in toks[i + 1 :]:
             if size > self.index.maxlen:
                 break
             window.append(tok)
-            size += len(tok) + 1
+            size += len(_RUNS.sub(r"\1", tok.replace("-", ""))) + 1
         u = spans.units(window)
         first_units = sum(1 for t in u.token_of if t == 0)
         return self._hits_in(u, range(first_units), min_end=first_units + 1)
