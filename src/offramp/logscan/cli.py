@@ -118,6 +118,8 @@ def logscan(
         "language": language_column,
         "session": session_column,
     }
+    if workers is not None and cluster != "local":
+        raise ConfigError("--workers applies to --cluster local only")
     fields = tuple(f.strip() for f in text_fields.split(",") if f.strip())
     if not fields:
         raise ConfigError("--text-fields names no fields")
