@@ -120,9 +120,11 @@ def seal_all(db: str, public_key: Any, instrument: Instrument, n: int) -> float:
         if len(previous) > 400:
             del previous[:200]
         day = dt.date(2024, 1, 1) + dt.timedelta(days=i % 90)
-        context = SealContext(instrument.id, version, "page24", "none", "en", day.isoformat())
+        submission_id = uuid.uuid4().hex
+        context = SealContext(instrument.id, version, "page24", "none", "en", day.isoformat(),
+                              submission_id=submission_id)
         batch.append({
-            "submission_id": uuid.uuid4().hex, "instrument_id": instrument.id,
+            "submission_id": submission_id, "instrument_id": instrument.id,
             "instrument_version": version, "page_id": "page24", "arm": "none", "language": "en",
             "day": day, "seconds": 600,
             "sealed": seal(json.dumps(payload).encode(), context, [public_key]),

@@ -126,10 +126,12 @@ def seal_into(
         for p in people
     ]
     for person, payload in zip(people, raw, strict=True):
+        submission_id = uuid.uuid4().hex
         context = SealContext(instrument.id, version, instrument.pages[-1].id, person.arm,
-                              person.language, person.day.isoformat())
+                              person.language, person.day.isoformat(),
+                              submission_id=submission_id)  # bound to its row, as the survey does
         repository.store_response(
-            submission_id=uuid.uuid4().hex, instrument_id=instrument.id,
+            submission_id=submission_id, instrument_id=instrument.id,
             instrument_version=version, page_id=instrument.pages[-1].id, arm=person.arm,
             language=person.language, day=person.day, seconds=person.seconds,
             sealed=seal(payload, context, [public]),

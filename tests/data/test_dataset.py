@@ -20,7 +20,7 @@ from offramp.data.dataset import (
 )
 from offramp.data.decrypt import OpenedResponse, OpenReport
 from offramp.store.repository import StoredResponse
-from offramp.survey.instrument import Instrument, Page, Question
+from offramp.survey.instrument import Choice, Instrument, Page, Question
 from tests.data.conftest import make_instrument, rich_people, shown_for
 
 
@@ -57,8 +57,22 @@ def random_response(instrument: Instrument, rng: random.Random, rid: int) -> Ope
     return opened(instrument, answers, shown, rid=rid)
 
 
-def test_columnar_build_matches_cell_by_cell_rule() -> None:
-    instrument = make_instrument()
+def _with_declinable_rank() -> Instrument:
+    base = make_instrument()
+    pages = []
+    for page in base.pages:
+        questions = tuple(
+            dataclasses.replace(q, choices=(*q.choices, Choice("pnts", {}, missing="refused")))
+            if q.type == "rank" else q
+            for q in page.questions
+        )
+        pages.append(dataclasses.replace(page, questions=questions))
+    return dataclasses.replace(base, pages=tuple(pages))
+
+
+@pytest.mark.parametrize("variant", ["plain", "declinable rank"])
+def test_columnar_build_matches_cell_by_cell_rule(variant: str) -> None:
+    instrument = make_instrument() if variant == "plain" else _with_declinable_rank()
     rng = random.Random(7)
     responses = [random_response(instrument, rng, i) for i in range(1, 401)]
     frame, _ = build_part(instrument, responses, OpenReport())
@@ -158,3 +172,4 @@ def test_a_decimal_that_is_not_a_number_is_counted() -> None:
     data = build_dataset({("study", 1): instrument}, [response], report)
     assert data["score"].to_list() == [None] and data["age"].to_list() == [3]
     assert sum(report.warnings.values()) == 1
+

@@ -194,28 +194,31 @@ def _scalar_column(question: Question, raw: list[Any]) -> tuple[list[Any], pl.Da
 
 def _multi_columns(question: Question, raw: list[Any]) -> dict[str, list[Any]]:
     missing = missing_choices(question)
-    chosen = [v if v is _NS or _blank(v) or isinstance(v, list) else [v] for v in raw]
-    declined = [
-        None if v is _NS or _blank(v) else _declined(question, v, missing) for v in chosen
+    # Each value: _NS (not shown), None (blank) or the list of choices made.
+    lists = [
+        v if v is _NS else None if _blank(v) else (v if isinstance(v, list) else [v])
+        for v in raw
     ]
-    rank = question.type == "rank"
+    declined = [
+        None if v is _NS or v is None else _declined(question, v, missing) for v in lists
+    ] if missing else [None] * len(lists)
     out: dict[str, list[Any]] = {}
     for choice in question.choices:
         c = choice.value
-        own_missing = c in missing
-        values: list[Any] = []
-        append = values.append
-        for v, refusal in zip(chosen, declined, strict=True):
-            if v is _NS:
-                append(NOT_SHOWN)
-            elif _blank(v):
-                append(None)
-            elif refusal is not None and not own_missing:
-                append(refusal)
-            elif rank:
-                append(v.index(c) + 1 if c in v else None)
-            else:
-                append(1 if c in v else 0)
+        own = c in missing  # a missing-kind option's own column says whether it was chosen
+        pairs = zip(lists, declined, strict=True)
+        if question.type == "rank":
+            values = [
+                NOT_SHOWN if v is _NS else None if v is None
+                else d if d is not None and not own else (v.index(c) + 1 if c in v else None)
+                for v, d in pairs
+            ]
+        else:
+            values = [
+                NOT_SHOWN if v is _NS else None if v is None
+                else d if d is not None and not own else (1 if c in v else 0)
+                for v, d in pairs
+            ]
         out[f"{question.name}__{c}"] = values
     return out
 
