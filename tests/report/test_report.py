@@ -253,3 +253,21 @@ def test_no_plan_still_gives_one_frequency_table_per_question(reference_data: Pa
     assert done.returncode == 0, done.stderr
     html = out.read_text(encoding="utf-8")
     assert "How old are you?" in html and "<script" not in html
+
+
+def test_a_csv_export_gives_the_same_report_as_parquet(reference_data: Path, tmp_path: Path,
+                                                       built: tuple[Report, str]) -> None:
+    from offramp.data.formats import write_csv
+
+    csv = tmp_path / "reference.csv"
+    write_csv(pl.read_parquet(reference_data), csv)
+    shutil.copy(reference_data.with_suffix(".codebook.json"), tmp_path / "reference.codebook.json")
+    report = build_report(load_report_plan(PLAN), load_dataset(csv), read_codebook(csv))
+    expected, _ = built
+    assert report.methods.facts == expected.methods.facts
+    first = [b for s in report.sections for b in s.blocks][:8]
+    same = [b for s in expected.sections for b in s.blocks][:8]
+    for mine, theirs in zip(first, same, strict=True):
+        assert mine.table is not None and theirs.table is not None
+        assert [[c.text for c in r] for r in mine.table.rows] == [
+            [c.text for c in r] for r in theirs.table.rows]

@@ -28,12 +28,22 @@ def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "—"
 
 
+def _days(frame: pl.DataFrame) -> pl.Series:
+    """The day column as dates, whether the dataset came from Parquet (dates) or CSV (text)."""
+    day = frame["day"]
+    if day.dtype == pl.Date:
+        return day
+    if day.dtype == pl.Utf8:
+        return day.str.to_date("%Y-%m-%d", strict=False)
+    return day.cast(pl.Date, strict=False)
+
+
 def _months(data: pl.DataFrame, kept: pl.DataFrame) -> list[tuple[str, int, int]]:
     if "day" not in data.columns or data.height == 0:
         return []
 
     def by_month(frame: pl.DataFrame) -> dict[tuple[int, int], int]:
-        days = frame.select(pl.col("day").cast(pl.Date, strict=False)).drop_nulls()
+        days = pl.DataFrame({"day": _days(frame)}).drop_nulls()
         counted = days.group_by(pl.col("day").dt.year().alias("y"),
                                 pl.col("day").dt.month().alias("m")).len()
         return {(int(y), int(m)): int(n) for y, m, n in counted.iter_rows()}
@@ -46,7 +56,7 @@ def _months(data: pl.DataFrame, kept: pl.DataFrame) -> list[tuple[str, int, int]
 def _period(data: pl.DataFrame) -> tuple[str | None, str | None]:
     if "day" not in data.columns:
         return None, None
-    days = data["day"].cast(pl.Date, strict=False).drop_nulls()
+    days = _days(data).drop_nulls()
     if days.len() == 0:
         return None, None
     first, last = days.min(), days.max()
