@@ -74,6 +74,12 @@ def test_oversized_post_is_refused(client: TestClient) -> None:
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 413
+    assert "shorten your answer" in response.text
+    assert "Your earlier answers are kept" in response.text
+    api = client.post("/api/v1/screen", content=b"x" * 200_000,
+                      headers={"content-type": "application/json"})
+    assert api.status_code == 413
+    assert api.json()["error"] == "Request too large"
 
 
 def test_malformed_form_is_a_clear_400(client: TestClient) -> None:

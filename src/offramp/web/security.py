@@ -71,7 +71,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
-                    await _plain(send, 413, "Request too large.")
+                    await _too_large(scope, send)
                     return
         received = 0
 
@@ -87,17 +87,31 @@ class BodyLimitMiddleware:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await _plain(send, 413, "Request too large.")
+            await _too_large(scope, send)
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode("utf-8")
+TOO_LARGE_API = b'{"error":"Request too large","detail":"The body is over the size limit."}'
+TOO_LARGE_PAGE = (
+    "What you sent was too long. Go back with your browser's Back button, shorten your answer "
+    "and send it again. Your earlier answers are kept."
+)
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    """413 as JSON for the API and as a page that says what to do for people."""
+    if str(scope.get("path", "")).startswith("/api/"):
+        body, content_type = TOO_LARGE_API, b"application/json"
+    else:
+        from offramp.web.templating import render  # imported late: templates load on first use
+
+        page = render("error.html", lang="en", title="Too long to send", message=TOO_LARGE_PAGE)
+        body, content_type = page.encode("utf-8"), b"text/html; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": 413,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
