@@ -199,10 +199,11 @@ def write_dta(data: pl.DataFrame, path: Path, codebook: dict[str, Any]) -> Path:
                 letters = {code: STATA_MISSING[code] for code in CODE_LABELS}
                 # Unanswered must be NaN here: pyreadstat writes a None in a mixed object
                 # column as an arbitrary number (seen: 0 and 3), a NaN as Stata's `.`.
-                nan = float("nan")
-                objects = [letters.get(v, float(v)) if v is not None else nan
-                           for v in series.to_list()]
-                series = pl.Series(name, objects, dtype=pl.Object)
+                numbers = series.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+                objects = numbers.astype(object)
+                for code, letter in letters.items():
+                    objects[numbers == code] = letter
+                series = pl.Series(name, objects.tolist(), dtype=pl.Object)
                 missing[name] = sorted(letters.values())
                 own = {k: v for k, v in own.items() if k not in CODE_LABELS}
                 own.update({STATA_MISSING[code]: label for code, label in CODE_LABELS.items()})
