@@ -51,6 +51,10 @@ def export(
 
     The passphrase of the key comes from OFFRAMP_PASSPHRASE, else a prompt. Writes
     OUT/<instrument>.<format> and OUT/<instrument>.codebook.json/.html beside it.
+
+    Exit status: 0 every record opened; 1 written, but some records failed to open (each
+    reason printed with its count); 2 nothing written (wrong key or passphrase, unknown
+    database or instrument). See docs/data.md.
     """
     settings = QualitySettings(
         speeder_threshold=speeder_threshold, grid_min_items=grid_min_items,
