@@ -83,6 +83,7 @@ def test_an_unknown_exclusion_flag_is_placed(tmp_path: Path, reference_data: Pat
     assert "did you mean 'qc_straightline'" in message
 
 
+@pytest.mark.slow
 def test_the_command_line_prints_one_line_and_exits_2(tmp_path: Path,
                                                       reference_data: Path) -> None:
     plan = tmp_path / "plan.yaml"

@@ -212,6 +212,7 @@ def test_scenario_mistakes_are_placed(reference: Instrument, tmp_path: Path, tex
     assert f"{path}{message}" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_cli_reports_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "scenario.yaml"
     path.write_text("marginals:\n  gendre: {man: 1}\n", encoding="utf-8")
