@@ -58,6 +58,7 @@ class Screener:
         self._clear = Verdict(False, (), (), None, index.list_version)
         self._age_verdicts = {b: Verdict(False, (), (), b, index.list_version) for b in AGE_BANDS}
         self._cache: dict[str, int] = {}
+        self._cold: set[str] = set()  # tokens whose flags are 0: they take part in nothing
         self._entries: dict[str, frozenset[int]] = {}  # token -> entries inside it (ANY tokens)
         self._rule_by_entry = [r for r, _ in index.entries]
         self._second_pass = [i for i, r in enumerate(index.rules) if r.with_category]
@@ -105,6 +106,8 @@ class Screener:
         else:
             folded = fold(query)
             toks = folded.split(" ") if folded else []
+        if self._cold.issuperset(toks):  # one call in C for the common case
+            return self._clear
         cache = self._cache
         acc = 0
         prev_single = False
@@ -177,7 +180,10 @@ class Screener:
                 flags |= AGEW
         if len(self._cache) >= TOKEN_CACHE_SIZE:
             self._cache.clear()
+            self._cold.clear()
         self._cache[tok] = flags
+        if not flags:
+            self._cold.add(tok)
         return flags
 
     # --- the full stage ----------------------------------------------------------------------
