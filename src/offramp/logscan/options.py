@@ -53,6 +53,7 @@ class ScanOptions:
     batch_rows: int = 2_000_000
     chunk_rows: int = 4_000_000
     cache_queries: int = 1_000_000
+    parallel: int = 2  # partitions scanned side by side in the local path (threads)
     max_examples: int = 50
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,13 +60,15 @@ class VerdictMemo:
 
     Looked up with a hash join per batch (in Rust, on all cores), so no query string becomes a
     Python object; bounded to ``capacity`` queries (the popular head of the log, which is what
-    repeats) to bound memory.
+    repeats) to bound memory. Thread-safe: partitions screened side by side share it, and a
+    query is never screened (or stored) twice.
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.size = 0
         self._parts: list[pl.DataFrame] = []
+        self._lock = threading.Lock()
 
     def _frame(self) -> pl.DataFrame:
         if not self._parts:
@@ -76,6 +79,10 @@ class VerdictMemo:
 
     def lookup(self, screener: Screener, distinct: pl.Series) -> pl.DataFrame:
         """``query, vkey`` for every distinct query; unseen ones go through ``screen_batch``."""
+        with self._lock:
+            return self._lookup(screener, distinct)
+
+    def _lookup(self, screener: Screener, distinct: pl.Series) -> pl.DataFrame:
         known = distinct.alias("query").to_frame().join(self._frame(), on="query", how="left")
         unseen = known.filter(pl.col("vkey").is_null()).get_column("query")
         if unseen.len() == 0:
@@ -90,6 +97,7 @@ class VerdictMemo:
 
 
 _MEMOS: dict[str, VerdictMemo] = {}
+_MEMOS_LOCK = threading.Lock()
 
 
 def remember_screener(terms: TermSource, screener: Screener) -> None:
@@ -186,9 +194,10 @@ def scan_chunk(chunk: Chunk, job: Job) -> Partial:
     problems = Problems(options.on_error, options.max_examples)
     partial = Partial(problems)
     screener = screener_for(job.terms)
-    memo = _MEMOS.get(job.terms.digest)
-    if memo is None:
-        memo = _MEMOS[job.terms.digest] = VerdictMemo(options.cache_queries)
+    with _MEMOS_LOCK:
+        memo = _MEMOS.get(job.terms.digest)
+        if memo is None:
+            memo = _MEMOS[job.terms.digest] = VerdictMemo(options.cache_queries)
     rows_before = 0
     for raw in read_chunk(chunk, job.roles, options, problems):
         frame = standardize(raw, job.roles, options.columns, problems)

@@ -8,9 +8,11 @@ results merge by addition, so the tables do not depend on where or in what order
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -75,8 +77,29 @@ class Accumulator:
 
 
 def run_local(plan_: Plan, job: Job, accumulate: Callable[[Partial], None]) -> None:
-    for chunk in plan_.chunks:
-        accumulate(scan_chunk(chunk, job))
+    """Scan the partitions here, ``parallel`` at a time in threads.
+
+    Polars does its work outside the Python lock; running two partitions side by side lets one
+    partition's Python steps (screening new queries, bookkeeping) overlap the other's Polars
+    work, so both cores stay busy. Results are merged by addition, so their order is irrelevant.
+    """
+    parallel = max(1, min(job.options.parallel, len(plan_.chunks)))
+    if parallel == 1:
+        for chunk in plan_.chunks:
+            accumulate(scan_chunk(chunk, job))
+        return
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="logscan") as pool:
+        pending = set()
+        chunks = iter(plan_.chunks)
+        for chunk in itertools.islice(chunks, parallel):
+            pending.add(pool.submit(scan_chunk, chunk, job))
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                accumulate(future.result())  # raises the partition's error, if any
+                nxt = next(chunks, None)
+                if nxt is not None:
+                    pending.add(pool.submit(scan_chunk, nxt, job))
 
 
 def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
