@@ -60,3 +60,14 @@ def test_holder_keeps_old_list_when_new_one_is_broken(tmp_path: Path) -> None:
     assert holder.reload_if_changed() is True
     assert holder.current.check("quillion").blocked
     assert holder.reload_if_changed() is False
+
+
+def test_screener_pickles_with_its_caches() -> None:
+    # Dask and multiprocessing ship screeners between processes
+    import pickle
+
+    s = Screener.from_file(DEMO)
+    screen_batch(s, ["zorblax", "weather"])
+    again = pickle.loads(pickle.dumps(s))
+    assert again.check("z0rblax") == s.check("z0rblax")
+    assert screen_batch(again, ["quillion"])["blocked"].to_list() == [True]

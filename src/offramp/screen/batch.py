@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import secrets
-import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TypeAlias
@@ -87,7 +86,6 @@ class _TokenTable:
     def __init__(self) -> None:
         self.seed = secrets.randbits(64)
         self.frame = pl.DataFrame(schema={"h": pl.UInt64(), "f": pl.Int64()})
-        self.lock = threading.Lock()
 
 
 def _table(screener: Screener) -> _TokenTable:
@@ -132,9 +130,11 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
             f = cache.get(tok)
             flags.append(screener._token_flags(tok) if f is None else f)
         learned = new.select("h").with_columns(pl.Series("f", flags, dtype=pl.Int64()))
-        with table.lock:
-            grown = pl.concat([table.frame, learned]).unique("h")
-            table.frame = grown if len(grown) <= TOKEN_CACHE_SIZE else learned
+        # one assignment publishes the grown table; two batches on two threads may each drop
+        # the other's new tokens, which are then learned again: harmless, and no lock is
+        # needed (the screener stays picklable)
+        grown = pl.concat([table.frame, learned]).unique("h")
+        table.frame = grown if len(grown) <= TOKEN_CACHE_SIZE else learned
         tokens = pl.concat(
             [
                 tokens.filter(pl.col("f").is_not_null()),
