@@ -20,11 +20,8 @@ structure and list which key set it was sealed to; only a private key can check 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from itertools import islice
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -182,34 +179,20 @@ class Opener:
             ) from exc
 
     def open_many(
-        self, records: Iterable[tuple[bytes, SealContext]], *, threads: int | None = None,
-        chunk: int = 512,
+        self, records: Iterable[tuple[bytes, SealContext]]
     ) -> Iterator[bytes | IntegrityError]:
-        """Open records in order, on several cores: libsodium releases the GIL while it works.
+        """Open records in order; yields each payload, or the IntegrityError of a record that
+        failed, so the caller can count failures without losing its place.
 
-        Yields each payload, or the IntegrityError of a record that failed, so the caller can
-        count failures without losing its place.
+        One core: threads do not help here (measured slower: the GIL is handed back and forth
+        around every libsodium call); open in several processes instead (`offramp export
+        --jobs`, benchmarks/bench_store.py).
         """
-        threads = threads or min(8, os.cpu_count() or 1)
-        iterator = iter(records)
-        if threads <= 1:
-            for blob, context in iterator:
-                yield self._open_or_error(blob, context)
-            return
-        with ThreadPoolExecutor(threads, thread_name_prefix="offramp-open") as pool:
-            while batch := list(islice(iterator, chunk * threads)):
-                parts = [batch[i : i + chunk] for i in range(0, len(batch), chunk)]
-                for results in pool.map(self._open_part, parts):
-                    yield from results
-
-    def _open_part(self, part: list[tuple[bytes, SealContext]]) -> list[bytes | IntegrityError]:
-        return [self._open_or_error(blob, context) for blob, context in part]
-
-    def _open_or_error(self, blob: bytes, context: SealContext) -> bytes | IntegrityError:
-        try:
-            return self.open(blob, context)
-        except IntegrityError as exc:
-            return exc
+        for blob, context in records:
+            try:
+                yield self.open(blob, context)
+            except IntegrityError as exc:
+                yield exc
 
 
 def open_sealed(blob: bytes, context: SealContext, private_keys: Sequence[PrivateKey]) -> bytes:
