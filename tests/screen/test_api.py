@@ -71,3 +71,10 @@ def test_screener_pickles_with_its_caches() -> None:
     again = pickle.loads(pickle.dumps(s))
     assert again.check("z0rblax") == s.check("z0rblax")
     assert screen_batch(again, ["quillion"])["blocked"].to_list() == [True]
+
+
+def test_batch_leaves_its_input_alone() -> None:
+    s = Screener.from_terms(["zorblax"])
+    column = pl.Series("query", ["zörblax", "café", "plain"])
+    screen_batch(s, column)
+    assert column.to_list() == ["zörblax", "café", "plain"]

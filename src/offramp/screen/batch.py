@@ -101,15 +101,16 @@ _HOT = HIT | COMPLEX | FIRST | NUM | UNIT | SINGLE | AGE | AGEW | NUMS
 
 def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     """Row numbers whose verdict may differ from "not blocked, no age" (a sound superset)."""
-    plain_pattern = r"^[ -~]*$"
+    # ASCII rows take the columnar path. Control characters need no test of their own: a token
+    # holding one folds to two tokens, so its flags say COMPLEX and the row goes to check().
     text = queries
-    plain = text.str.contains(plain_pattern)
-    if not plain.all():
+    plain = text.str.len_bytes() == text.str.len_chars()
+    others = (~plain).arg_true()
+    if len(others):
         keys, values = _latin_table()
-        text = pl.select(
-            pl.when(plain).then(text).otherwise(text.str.replace_many(keys, values))
-        ).to_series()
-        plain = text.str.contains(plain_pattern)
+        mapped = text.gather(others).str.replace_many(keys, values)
+        text = text.clone().scatter(others, mapped)  # scatter writes in place: not the input
+        plain = plain.scatter(others, mapped.str.len_bytes() == mapped.str.len_chars())
     plain = plain & (queries.str.len_chars() <= MAX_QUERY_CHARS)
     frame = pl.DataFrame({"low": text.str.to_lowercase(), "plain": plain}).with_row_index("row")
     other_rows = frame.filter(~pl.col("plain"))["row"]
