@@ -23,6 +23,9 @@ def make_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship inside the package and never change while a server runs; checking their
+        # modification times on every render cost a stat() per template per page.
+        auto_reload=False,
     )
     env.globals["text_direction"] = lambda lang: (
         "rtl" if lang.split("-")[0] in RTL_LANGUAGES else "ltr"
