@@ -156,3 +156,9 @@ def test_phrase_with_a_heavily_stretched_middle_word() -> None:
     q = "quillion vexmo" + "o" * 200 + "ra oskette"
     assert s.check(q).blocked
     assert s.check(q) == s._exhaustive(q)
+
+
+def test_work_cap_is_per_token_so_junk_cannot_hide_a_later_term() -> None:
+    s = Screener.from_terms(["quillion vexmora", "zorblax"])
+    assert s.check("a " * 1000 + "quillion vexmora").blocked
+    assert s.check("1 ! " * 500 + "zorblax").blocked

@@ -25,7 +25,7 @@ from offramp.screen.verdict import Verdict
 MAX_QUERY_CHARS = 2048
 _RAW_LIMIT = 4 * MAX_QUERY_CHARS
 #: Span keys tried per query before the full stage stops (bounds hostile input).
-MAX_SPAN_KEYS = 20_000
+MAX_SPAN_KEYS = 8_000
 #: Tokens whose flags are remembered; the cache is emptied when full.
 TOKEN_CACHE_SIZE = 1 << 20
 
@@ -160,9 +160,14 @@ class Screener:
                 self._entries[folded] = frozenset(inside)
             u = spans.units([folded])
             first = 0
-            for a in range(len(u)):
-                for key in spans.render(u, a, len(u)):
+            # suffixes from the shortest; a first piece is never longer than the longest key
+            # (and a span never has more than 2 * maxlen + 2 units, as in _hits_in)
+            for a in range(len(u) - 1, max(-1, len(u) - 2 * self.index.maxlen - 3), -1):
+                keys = spans.render(u, a, len(u))
+                for key in keys:
                     first |= self.index.first_kind(key)
+                if min(len(k) for k in keys) > self.index.maxlen:
+                    break
             if first & 1:
                 flags |= FIRST
             if first & 2:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from offramp.screen.normalize import collapse_variants, has_letter, split_units, unit_variants
 
 #: Readings of one span beyond this number are not tried (bounds hostile input).
-MAX_VARIANTS_PER_SPAN = 64
+MAX_VARIANTS_PER_SPAN = 16
 #: Joints of a phrase beyond this number are not tried glued.
 MAX_GLUED_JOINTS = 4
 
