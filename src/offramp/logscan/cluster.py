@@ -72,7 +72,7 @@ def connect(cluster: str, workers: int | None) -> Iterator[Any]:
             n_workers=count,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: 8787 may be taken by another cluster
             silence_logs=logging.ERROR,
             env={"POLARS_MAX_THREADS": str(threads)},
         ) as local, Client(local) as client:  # type: ignore[no-untyped-call]

@@ -52,7 +52,7 @@ class ScanOptions:
     include_queries: bool = False
     batch_rows: int = 2_000_000
     chunk_rows: int = 4_000_000
-    cache_queries: int = 1_000_000
+    cache_queries: int = 8_000_000  # distinct queries remembered per process (~20 bytes each)
     parallel: int = 2  # partitions scanned side by side in the local path (threads)
     max_examples: int = 50
 

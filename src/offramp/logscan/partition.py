@@ -1,9 +1,10 @@
 """The one function every partition goes through, in the local loop and on Dask workers alike.
 
 ``scan_chunk(chunk, job)`` reads a partition in batches, drops bad rows, screens the queries and
-returns a ``Partial`` of counts. Screening goes through the screen stage's public batch API on the
-*distinct* queries of a batch only, with a per-process memo of verdicts (bounded), because search
-logs repeat their popular queries heavily and the verdict of a query does not change within a run.
+returns a ``Partial`` of counts. Screening goes through the screen stage's public batch API
+(``screen_batch``) on queries this process has not met before only (``memo.VerdictMemo``),
+because search logs repeat their popular queries heavily and a verdict does not change within
+a run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
+from offramp.logscan.memo import VerdictMemo, hash_columns
 from offramp.logscan.options import ScanOptions
 from offramp.logscan.partial import CLEAR, TOTAL, Partial
 from offramp.logscan.problems import Problems
@@ -55,47 +57,6 @@ class Job:
 _SCREENERS: dict[str, Screener] = {}
 
 
-class VerdictMemo:
-    """Verdict keys of queries already screened in this process, as a Polars frame.
-
-    Looked up with a hash join per batch (in Rust, on all cores), so no query string becomes a
-    Python object; bounded to ``capacity`` queries (the popular head of the log, which is what
-    repeats) to bound memory. Thread-safe: partitions screened side by side share it, and a
-    query is never screened (or stored) twice.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.size = 0
-        self._parts: list[pl.DataFrame] = []
-        self._lock = threading.Lock()
-
-    def _frame(self) -> pl.DataFrame:
-        if not self._parts:
-            return pl.DataFrame(schema={"query": pl.String, "vkey": pl.String})
-        if len(self._parts) > 8:
-            self._parts = [pl.concat(self._parts).rechunk()]
-        return pl.concat(self._parts, rechunk=False) if len(self._parts) > 1 else self._parts[0]
-
-    def lookup(self, screener: Screener, distinct: pl.Series) -> pl.DataFrame:
-        """``query, vkey`` for every distinct query; unseen ones go through ``screen_batch``."""
-        with self._lock:
-            return self._lookup(screener, distinct)
-
-    def _lookup(self, screener: Screener, distinct: pl.Series) -> pl.DataFrame:
-        known = distinct.alias("query").to_frame().join(self._frame(), on="query", how="left")
-        unseen = known.filter(pl.col("vkey").is_null()).get_column("query")
-        if unseen.len() == 0:
-            return known
-        fresh = pl.DataFrame({"query": unseen}).with_columns(verdict_keys(screener, unseen))
-        room = self.capacity - self.size
-        if room > 0:
-            kept = fresh if fresh.height <= room else fresh.head(room)
-            self._parts.append(kept)
-            self.size += kept.height
-        return pl.concat([known.filter(pl.col("vkey").is_not_null()), fresh])
-
-
 _MEMOS: dict[str, VerdictMemo] = {}
 _MEMOS_LOCK = threading.Lock()
 
@@ -128,42 +89,71 @@ def verdict_keys(screener: Screener, queries: pl.Series) -> pl.Series:
     ).get_column("vkey")
 
 
+def _hits(screener: Screener, memo: VerdictMemo, batch: pl.LazyFrame,
+          keys: pl.DataFrame) -> pl.DataFrame:
+    """``_a, _b, vkey`` of the batch's flagged distinct queries, screening the unseen ones."""
+    a = keys.get_column("_a").to_numpy()
+    b = keys.get_column("_b").to_numpy()
+    codes = memo.find(a, b)
+    unseen = codes < 0
+    found = pl.DataFrame({"_a": a[~unseen], "_b": b[~unseen], "code": codes[~unseen]})
+    if unseen.any():
+        texts = (
+            batch.filter(pl.col("_a").is_in(pl.Series(a[unseen]).implode()))
+            .select("query", "_a", "_b")
+            .unique(subset=["_a", "_b"])
+            .collect()
+        )
+        new = memo.codes_for(verdict_keys(screener, texts.get_column("query")))
+        memo.add(texts.get_column("_a").to_numpy(), texts.get_column("_b").to_numpy(), new)
+        found = pl.concat([found, texts.select("_a", "_b").with_columns(
+            pl.Series("code", new, dtype=pl.Int32))])
+    hits = found.filter(pl.col("code") > 0)
+    names = pl.Series("vkey", memo.vkeys, dtype=pl.String)
+    return hits.with_columns(
+        pl.col("code").replace_strict(pl.int_range(0, names.len(), eager=True), names,
+                                      return_dtype=pl.String).alias("vkey")
+    ).drop("code")
+
+
 def screen_frame(
     frame: pl.DataFrame, screener: Screener, memo: VerdictMemo, job: Job, partial: Partial
 ) -> None:
     """Screen one standardized batch and add its counts to ``partial``.
 
     Two rounds of lazy Polars plans (``collect_all``, which runs them side by side on all
-    cores): first what needs no verdict (the distinct queries, all searches by day and
-    language, every session's latest search), then, once the distinct queries are screened,
-    what concerns only the flagged rows (a few percent), which alone get a verdict key.
+    cores): first what needs no verdict (the distinct query keys, all searches by day and
+    language, every session's latest search), then, once the distinct queries are looked up in
+    the memo (and the unseen ones screened), what concerns only the flagged rows (a few
+    percent), which alone get a verdict key.
     """
-    batch = frame.lazy()
+    batch = frame.with_columns(hash_columns(pl.col("query"))).lazy()  # hashed once
     track_sessions = job.roles.get("session") is not None
-    known = batch.filter(pl.col("session").is_not_null())
     first = {
-        "distinct": batch.select(pl.col("query").unique()),
+        "keys": batch.select("_a", "_b").unique(),
         "total": batch.group_by(["day", "language"]).agg(
             pl.lit(TOTAL, dtype=pl.String).alias("vkey"), pl.len().cast(pl.Int64).alias("n")
         ),
     }
     if track_sessions:
-        first["seen"] = known.group_by("session").agg(pl.col("ts").max().alias("last"))
+        first["seen"] = (
+            batch.filter(pl.col("session").is_not_null())
+            .group_by("session").agg(pl.col("ts").max().alias("last"))
+        )
     done = dict(zip(first, pl.collect_all(list(first.values())), strict=True))
     partial.counts.append(done["total"])
     if track_sessions:
         partial.seen.append(done["seen"])
     partial.rows += frame.height
 
-    looked_up = memo.lookup(screener, done["distinct"].get_column("query"))
-    hits = looked_up.filter(pl.col("vkey") != CLEAR)
+    hits = _hits(screener, memo, batch, done["keys"])
     if hits.height == 0:
         return
-    is_hit = pl.col("query").is_in(hits.get_column("query").implode())
-    flagged = batch.filter(is_hit)
+    flagged = batch.filter(pl.col("_a").is_in(hits.get_column("_a").implode())).join(
+        hits.lazy(), on=["_a", "_b"], how="inner"
+    )
     second = {
-        "hits": flagged.join(hits.lazy(), on="query", how="inner")
-        .group_by(["day", "language", "vkey"])
+        "hits": flagged.group_by(["day", "language", "vkey"])
         .agg(pl.len().cast(pl.Int64).alias("n")),
     }
     if track_sessions:
@@ -174,17 +164,15 @@ def screen_frame(
                  pl.col("ts").min().alias("first_blocked"))
         )
     if job.options.include_queries:
-        second["matched"] = (
-            flagged.group_by("query").agg(pl.len().cast(pl.Int64).alias("n"))
-            .join(hits.lazy(), on="query", how="inner")
-            .select("query", "vkey", "n")
+        second["matched"] = flagged.group_by(["query", "vkey"]).agg(
+            pl.len().cast(pl.Int64).alias("n")
         )
     done = dict(zip(second, pl.collect_all(list(second.values())), strict=True))
     partial.counts.append(done["hits"].select("day", "language", "vkey", "n"))
     if "flagged" in done:
         partial.flagged.append(done["flagged"])
     if "matched" in done:
-        partial.matched.append(done["matched"])
+        partial.matched.append(done["matched"].select("query", "vkey", "n"))
 
 
 def scan_chunk(chunk: Chunk, job: Job) -> Partial:
