@@ -1,11 +1,14 @@
 """The online path: ``Screener.check(query) -> Verdict``.
 
-Two stages with one meaning. The *full* stage folds the query, builds every span key
-(``spans.py``), looks keys up in the index, tiles glued words, reads stated ages and applies
+Two stages with one meaning. The *full* stage folds the query, builds span keys
+(``spans.py``), looks them up in the index, tiles glued words, reads stated ages and applies
 the rules. The *fast* stage decides, token by token from a per-token cache, whether the full
-stage could find anything at all; most queries stop there. It is sound by construction: a
-token's flags are computed by the full stage itself, and a query goes to the full stage
-whenever a match could span tokens (a phrase's first piece, spaced-out letters, an age).
+stage could find anything at all; most queries stop there, usually at one C-level test that
+every token is a known *cold* token. It is sound by construction: a token's flags are computed
+by the full stage itself, and a query goes to the full stage whenever a match could span
+tokens (a phrase's first piece, spaced-out letters). The full stage in turn reuses what the
+cache knows about each token and enumerates across tokens only from phrase starts;
+``_exhaustive`` is the plain reference the property tests compare it with.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from offramp.screen.verdict import Verdict
 #: 4x as many raw characters are read. Search engines cap queries far below this.
 MAX_QUERY_CHARS = 2048
 _RAW_LIMIT = 4 * MAX_QUERY_CHARS
-#: Span keys tried per query before the full stage stops (bounds hostile input).
+#: Span keys tried per token (and per cross-token scan) before the full stage stops there
+#: (bounds hostile input; a 2,048-character query of junk costs about 40 ms).
 MAX_SPAN_KEYS = 8_000
 #: Tokens whose flags are remembered; the cache is emptied when full.
 TOKEN_CACHE_SIZE = 1 << 20
@@ -47,7 +51,6 @@ def age_possible(flags: int) -> bool:
     )
 
 
-
 class Screener:
     """Screens queries against one loaded list. Immutable once built; share it freely."""
 
@@ -60,7 +63,6 @@ class Screener:
         self._cache: dict[str, int] = {}
         self._cold: set[str] = set()  # tokens whose flags are 0: they take part in nothing
         self._entries: dict[str, frozenset[int]] = {}  # token -> entries inside it (ANY tokens)
-        self._rule_by_entry = [r for r, _ in index.entries]
         self._second_pass = [i for i, r in enumerate(index.rules) if r.with_category]
         self._words = words.load(index.languages)
 
