@@ -83,18 +83,27 @@ def main() -> None:
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask comparison")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="keep the generated log in this folder")
+    parser.add_argument("--log", type=Path, help="use this Parquet log (written by an earlier "
+                        "--keep run) instead of generating one; --rows must match it")
+    parser.add_argument("--terms", type=Path, help="the term list of --log")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="offramp-bench-logscan-"))
     try:
-        log = (args.keep or folder) / "log.parquet"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        terms = log.with_name(log.name + ".terms.yaml")
-        print(f"generating {args.rows:,} synthetic rows (seed {args.seed}) ...", flush=True)
-        started = time.perf_counter()
-        write_log(LogSpec(rows=args.rows, seed=args.seed), log)
-        print(f"  {time.perf_counter() - started:.1f} s, {log.stat().st_size / 1e6:,.0f} MB "
-              f"Parquet", flush=True)
+        if args.log is not None:
+            log = args.log
+            terms = args.terms or log.with_name(log.name + ".terms.yaml")
+            args.rows = pq.ParquetFile(log).metadata.num_rows
+            print(f"using {log} ({args.rows:,} rows)", flush=True)
+        else:
+            log = (args.keep or folder) / "log.parquet"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            terms = log.with_name(log.name + ".terms.yaml")
+            print(f"generating {args.rows:,} synthetic rows (seed {args.seed}) ...", flush=True)
+            started = time.perf_counter()
+            write_log(LogSpec(rows=args.rows, seed=args.seed), log)
+            print(f"  {time.perf_counter() - started:.1f} s, {log.stat().st_size / 1e6:,.0f} MB "
+                  f"Parquet", flush=True)
         distinct = pl.scan_parquet(log).select(pl.col("query").n_unique()).collect().item()
         print(f"  distinct queries: {distinct:,} ({distinct / args.rows:.2%} of rows)",
               flush=True)
