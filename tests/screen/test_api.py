@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pytest
 
 from offramp.screen import Screener, Verdict, screen_batch
 from offramp.screen.reload import ScreenerHolder
@@ -68,7 +69,7 @@ def test_screener_pickles_with_its_caches() -> None:
 
     s = Screener.from_file(DEMO)
     screen_batch(s, ["zorblax", "weather"])
-    again = pickle.loads(pickle.dumps(s))
+    again = pickle.loads(pickle.dumps(s))  # noqa: S301 -- our own bytes, made one line above
     assert again.check("z0rblax") == s.check("z0rblax")
     assert screen_batch(again, ["quillion"])["blocked"].to_list() == [True]
 
@@ -78,3 +79,15 @@ def test_batch_leaves_its_input_alone() -> None:
     column = pl.Series("query", ["zörblax", "café", "plain"])
     screen_batch(s, column)
     assert column.to_list() == ["zörblax", "café", "plain"]
+
+
+def test_chunked_batch_matches_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from offramp.screen import batch
+
+    monkeypatch.setattr(batch, "CHUNK_ROWS", 7)
+    s = Screener.from_file(DEMO)
+    queries = [f"q{i} zorblax" if i % 5 == 0 else f"ordinary {i} words é" for i in range(53)]
+    queries[11] = "fennic 12 yo"
+    out = screen_batch(s, queries)
+    assert out["blocked"].to_list() == [s.check(q).blocked for q in queries]
+    assert out["age"].to_list() == [s.check(q).age for q in queries]

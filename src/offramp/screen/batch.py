@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TypeAlias
 
@@ -36,6 +37,7 @@ from offramp.screen.matcher import (
     Screener,
 )
 from offramp.screen.normalize import fold_char
+from offramp.screen.verdict import Verdict
 
 Column: TypeAlias = pl.Series | pa.Array | pa.ChunkedArray | Sequence[str | None]
 
@@ -159,20 +161,45 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     return pl.concat([other_rows, picked]).unique().sort()
 
 
-def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
-    """One row per input, same order: blocked, categories, rules, age. Nulls screen as ""."""
-    queries = _as_series(column)
-    n = len(queries)
-    rows = candidate_rows(screener, queries) if n else pl.Series("row", [], dtype=pl.UInt32())
+#: Rows per chunk: the columnar step of one chunk runs (GIL released) while ``check`` runs on
+#: the candidate rows of the chunk before, so the two cores are busy at once.
+CHUNK_ROWS = 200_000
+
+
+def _check_rows(screener: Screener, queries: pl.Series) -> list[Verdict]:
     # The loop allocates many small objects while large ones are alive; the cyclic garbage
     # collector would walk them all again and again (it made this loop 3x slower).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        verdicts = [screener.check(q) for q in queries.gather(rows).to_list()]
+        return [screener.check(q) for q in queries.to_list()]
     finally:
         if enabled:
             gc.enable()
+
+
+def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
+    """One row per input, same order: blocked, categories, rules, age. Nulls screen as ""."""
+    queries = _as_series(column)
+    n = len(queries)
+    starts = list(range(0, n, CHUNK_ROWS))
+    found_rows: list[pl.Series] = []
+    verdicts: list[Verdict] = []
+    if len(starts) <= 1:
+        rows = candidate_rows(screener, queries) if n else pl.Series("row", [], pl.UInt32())
+        found_rows.append(rows)
+        verdicts = _check_rows(screener, queries.gather(rows))
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            futures = [
+                pool.submit(candidate_rows, screener, queries.slice(start, CHUNK_ROWS))
+                for start in starts
+            ]
+            for start, future in zip(starts, futures, strict=True):
+                rows = future.result() + start
+                found_rows.append(rows)
+                verdicts += _check_rows(screener, queries.gather(rows))
+    rows = pl.concat(found_rows) if found_rows else pl.Series("row", [], pl.UInt32())
     # Lists go through Arrow: Polars builds a list column from Python lists one Series at a time.
     strings = pa.list_(pa.string())
     found = pl.from_arrow(
