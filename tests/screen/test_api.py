@@ -91,3 +91,20 @@ def test_chunked_batch_matches_check(monkeypatch: pytest.MonkeyPatch) -> None:
     out = screen_batch(s, queries)
     assert out["blocked"].to_list() == [s.check(q).blocked for q in queries]
     assert out["age"].to_list() == [s.check(q).age for q in queries]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "zor\u3000blax", "zorblax\u00a0x", "quillion\u2003vexmora", "z\u200b o r b l a x",
+        "ｚｏｒｂｌａｘ", "zor\tblax zorblax", "佐 zorblax", "\ud800zorblax", "zo\u0301rblax",
+        "plindrath\u00a0oskette", "a\x00b zorblax", "z \u200b o \u200b r b l a x", "x" * 3000,
+        "zorblax " + "y" * 2100, "12\u00a0yo", "１２ ｙｏ fennic",
+    ],
+)  # fmt: skip
+def test_batch_agrees_with_check_on_unicode_spacing(query: str) -> None:
+    s = Screener.from_file(DEMO)
+    row = screen_batch(s, [query]).row(0, named=True)
+    v = s.check(query)
+    assert row == {"blocked": v.blocked, "categories": list(v.categories),
+                   "rules": list(v.rules), "age": v.age}  # fmt: skip

@@ -1,22 +1,21 @@
 """The batch path: screen a whole column of queries at once, with the verdicts of ``check``.
 
-Most rows of a search log are plain printable ASCII and contain no listed term. For those,
-the work is columnar (Polars, on all cores): split into tokens, hash them, and join the hashes
-with a table of the flags of every token seen before (``Screener._token_flags``, the same flags
-``check`` uses; Python is asked only about tokens never seen). Only rows with a token that could
-take part in a match, or with two one-letter tokens (spaced-out letters), are kept. Those rows,
-and every row that is not plain ASCII even after accented Latin letters are folded, go through
-``check`` itself. So both paths give the same verdict for every row by
-construction; ``tests/screen/test_properties.py`` checks it on generated queries.
+Most rows of a search log contain no listed term. For those, the work is columnar (Polars, on
+all cores): split into tokens, hash them, and join the hashes with a table of the flags of
+every token seen before (``Screener._token_flags``, the same flags ``check`` uses; Python is
+asked only about tokens never seen). Only rows with a token that could take part in a match,
+or with two one-letter tokens (spaced-out letters), are kept; those rows (and rows longer than
+``MAX_QUERY_CHARS``) go through ``check`` itself. So both paths give the same verdict for every
+row by construction; ``tests/screen/test_properties.py`` checks it on generated queries.
 """
 
 from __future__ import annotations
 
 import gc
+import re
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from typing import TypeAlias
 
 import polars as pl
@@ -36,7 +35,6 @@ from offramp.screen.matcher import (
     UNIT,
     Screener,
 )
-from offramp.screen.normalize import fold_char
 from offramp.screen.verdict import Verdict
 
 Column: TypeAlias = pl.Series | pa.Array | pa.ChunkedArray | Sequence[str | None]
@@ -49,31 +47,27 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _as_series(column: Column) -> pl.Series:
     if isinstance(column, pl.Series):
         series = column
     elif isinstance(column, pa.Array | pa.ChunkedArray):
         series = pl.Series("query", column)
     else:
-        series = pl.Series("query", list(column), dtype=pl.String())
+        values = list(column)
+        try:
+            series = pl.Series("query", values, dtype=pl.String())
+        except UnicodeEncodeError:
+            # Lone surrogates cannot be UTF-8. fold() reads each as a space, so a space in
+            # their place gives the same verdicts.
+            series = pl.Series(
+                "query",
+                [v if v is None else _SURROGATES.sub(" ", v) for v in values],
+                dtype=pl.String(),
+            )
     return series.cast(pl.String()).fill_null("").alias("query")
-
-
-@lru_cache(maxsize=1)
-def _latin_table() -> tuple[list[str], list[str]]:
-    """Accented Latin letters and what ``fold`` makes of each (one ASCII letter or two).
-
-    Replacing them column-wise lets most non-ASCII rows of European languages take the
-    columnar path; it is exact because ``fold`` of the result equals ``fold`` of the original.
-    """
-    keys, values = [], []
-    for cp in range(0x80, 0x250):
-        c = chr(cp)
-        folded = fold_char(c)
-        if folded and folded.isascii() and folded.isalpha():
-            keys.append(c)
-            values.append(folded)
-    return keys, values
 
 
 class _TokenTable:
@@ -102,25 +96,16 @@ _HOT = HIT | COMPLEX | FIRST | NUM | UNIT | SINGLE | AGE | AGEW | NUMS
 
 
 def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
-    """Row numbers whose verdict may differ from "not blocked, no age" (a sound superset)."""
-    # ASCII rows take the columnar path. Control characters need no test of their own: a token
-    # holding one folds to two tokens, so its flags say COMPLEX and the row goes to check().
-    text = queries
-    plain = text.str.len_bytes() == text.str.len_chars()
-    others = (~plain).arg_true()
-    if len(others):
-        keys, values = _latin_table()
-        mapped = text.gather(others).str.replace_many(keys, values)
-        text = text.clone().scatter(others, mapped)  # scatter writes in place: not the input
-        plain = plain.scatter(others, mapped.str.len_bytes() == mapped.str.len_chars())
-    plain = plain & (queries.str.len_chars() <= MAX_QUERY_CHARS)
-    frame = pl.DataFrame({"low": text.str.to_lowercase(), "plain": plain}).with_row_index("row")
-    other_rows = frame.filter(~pl.col("plain"))["row"]
-    tokens = (
-        frame.filter(pl.col("plain"))
-        .select("row", pl.col("low").str.split(" ").alias("tok"))
-        .explode("tok")
-    )
+    """Row numbers whose verdict may differ from "not blocked, no age" (a sound superset).
+
+    Rows are split at ASCII spaces only. That is exact for any text: ``fold`` of a query is the
+    folds of these tokens joined by spaces, a token that folds to several tokens (another kind
+    of space, an unspaced script, a control character) has the flag COMPLEX, and one that folds
+    to nothing has EMPTY, as in ``check``.
+    """
+    frame = pl.DataFrame({"q": queries}).with_row_index("row")
+    long_rows = frame.filter(pl.col("q").str.len_chars() > MAX_QUERY_CHARS)["row"]
+    tokens = frame.select("row", pl.col("q").str.split(" ").alias("tok")).explode("tok")
     table = _table(screener)
     tokens = tokens.with_columns(pl.col("tok").hash(table.seed).alias("h"))
     tokens = tokens.join(table.frame, on="h", how="left")
@@ -158,7 +143,7 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
         | (((a & AGEW) != 0) & ((a & NUMS) != 0))
         | (pl.col("singles") >= 2)
     )["row"]
-    return pl.concat([other_rows, picked]).unique().sort()
+    return pl.concat([long_rows, picked]).unique().sort()
 
 
 #: Rows per chunk: the columnar step of one chunk runs (GIL released) while ``check`` runs on
