@@ -25,15 +25,15 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _SHARE_COLUMNS = ("prevalence", "share", "share_of_blocked", "ci_low", "ci_high")
-_HEADINGS = {
+_HEADINGS = {  # in the order the report shows them: short tables first, long ones last
     "sessions": "Sessions",
     "by_category": "By category",
     "by_age": "By stated age band",
     "by_language": "By language",
+    "by_month": "By month",
+    "by_week": "By week (weeks start on Monday)",
     "by_rule": "By rule",
     "by_day": "By day",
-    "by_week": "By week (weeks start on Monday)",
-    "by_month": "By month",
 }
 
 
@@ -108,8 +108,7 @@ def render_report(
         chart = prevalence_chart(observed, change=change, truth=truth_series, fitted=fitted,
                                  counterfactual=counterfactual,
                                  title=f"Prevalence of flagged searches by {period}")
-    shown = [(_HEADINGS.get(name, name), html_table(t)) for name, t in tables.items()
-             if name != "overall"]
+    shown = [(_HEADINGS[name], html_table(tables[name])) for name in _HEADINGS if name in tables]
     relative = its.relative_level_change if its is not None else None
     return _ENV.get_template("logscan_report.html").render(
         title="Prevalence of CSAM-seeking searches",
