@@ -273,7 +273,7 @@ def _effect(doc: Located, path: Path_, item: Any) -> Effect:
                   name=str(item.get("name") or ""), line=doc.line(path))
 
 
-# -- checks against an instrument -----------------------------------------------------------------
+# -- checks against an instrument ------------------------------------------------------------------
 def _question(scenario: Scenario, instrument: Instrument, path: Path_, name: str,
               what: str) -> Question:
     try:
