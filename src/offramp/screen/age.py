@@ -120,6 +120,8 @@ class AgeReader:
         self.number_at_start = re.compile(rf"^(?:{num}){edge_r}")
         self.unit_at_start = re.compile(rf"^(?:{_alternation(units)}){edge_r}")
         self.age_word_at_end = re.compile(rf"{edge_l}(?:{_alternation(before)})$")
+        # A token without a digit and without any of these words states no age at all.
+        self.any_word = re.compile(_alternation([*self._values, *units, *before]))
 
     def youngest(self, folded: str) -> int | None:
         """The smallest stated age (1..99) in folded text, or None."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from offramp.screen import spans, words
 from offramp.screen.age import AGE_BANDS, AgeReader, band_below, reader
 from offramp.screen.index import UNLESS, Index, plain_index
-from offramp.screen.normalize import fold
+from offramp.screen.normalize import collapse_variants, fold
 from offramp.screen.verdict import Verdict
 
 #: Queries are screened on their first MAX_QUERY_CHARS characters after folding; at most
@@ -143,7 +143,14 @@ class Screener:
         letters may have been joined): it is used as it is. NUL never survives folding, so the
         two kinds of cache key cannot collide.
         """
-        folded = tok[1:] if tok.startswith("\x00") else fold(tok)
+        if tok.isascii() and tok.isalpha() and tok.islower() and len(tok) > 1:
+            # the common new token, plain lower-case letters: it folds to itself and is one
+            # unit with one reading, so its only span keys are its collapse variants
+            folded = tok
+            keys: set[str] | None = set(collapse_variants(tok))
+        else:
+            folded = tok[1:] if tok.startswith("\x00") else fold(tok)
+            keys = None
         if not folded:
             flags = EMPTY
         elif " " in folded:
@@ -152,7 +159,11 @@ class Screener:
             flags = 0
             if len(folded) == 1:
                 flags |= SINGLE
-            inside = self._hits([folded])
+            if keys is None:
+                inside = self._hits([folded])
+            else:
+                inside = set()
+                self._key_hits(keys, True, inside)
             if inside:
                 flags |= ANY
                 if inside & self.index.positive:
@@ -160,31 +171,38 @@ class Screener:
                 if len(self._entries) >= TOKEN_CACHE_SIZE:
                     self._entries.clear()
                 self._entries[folded] = frozenset(inside)
-            u = spans.units([folded])
             first = 0
-            # suffixes from the shortest; a first piece is never longer than the longest key
-            # (and a span never has more than 2 * maxlen + 2 units, as in _hits_in)
-            for a in range(len(u) - 1, max(-1, len(u) - 2 * self.index.maxlen - 3), -1):
-                keys = spans.render(u, a, len(u))
+            if keys is not None:
                 for key in keys:
                     first |= self.index.first_kind(key)
-                if min(len(k) for k in keys) > self.index.maxlen:
-                    break
+            else:
+                u = spans.units([folded])
+                # suffixes from the shortest; a first piece is never longer than the longest
+                # key (and a span never has more than 2 * maxlen + 2 units, as in _hits_in)
+                for a in range(len(u) - 1, max(-1, len(u) - 2 * self.index.maxlen - 3), -1):
+                    suffix_keys = spans.render(u, a, len(u))
+                    for key in suffix_keys:
+                        first |= self.index.first_kind(key)
+                    if min(len(k) for k in suffix_keys) > self.index.maxlen:
+                        break
             if first & 1:
                 flags |= FIRST
             if first & 2:
                 flags |= UFIRST
             age = self._age
-            if age.youngest(folded) is not None:
-                flags |= AGE
-            if age.number_at_end.search(folded):
-                flags |= NUM
-            if age.number_at_start.search(folded):
-                flags |= NUMS
-            if age.unit_at_start.search(folded):
-                flags |= UNIT
-            if age.age_word_at_end.search(folded):
-                flags |= AGEW
+            if age.any_word.search(folded) is None and not any(c.isdigit() for c in folded):
+                pass  # no number, unit or age word: none of the tests below can succeed
+            else:
+                if age.youngest(folded) is not None:
+                    flags |= AGE
+                if age.number_at_end.search(folded):
+                    flags |= NUM
+                if age.number_at_start.search(folded):
+                    flags |= NUMS
+                if age.unit_at_start.search(folded):
+                    flags |= UNIT
+                if age.age_word_at_end.search(folded):
+                    flags |= AGEW
         if len(self._cache) >= TOKEN_CACHE_SIZE:
             self._cache.clear()
             self._cold.clear()
@@ -256,7 +274,6 @@ class Screener:
         hits: set[int] = set()
         budget = MAX_SPAN_KEYS
         max_units = 2 * index.maxlen + 2
-        substrings = index.substrings
         for a in starts:
             word = True
             for c in range(a + 1, min(n, a + max_units) + 1):
@@ -270,27 +287,31 @@ class Screener:
                 budget -= len(keys)
                 if budget < 0:
                     return hits
-                for key in keys:
-                    found = index.lookup(key)
-                    if found:
-                        hits.update(found)
-                    for length in index.prefix_lengths:
-                        if length > len(key):
-                            break
-                        hits.update(index.prefix_lookup(key[:length]))
-                    if (
-                        word
-                        and index.glue_min
-                        and len(key) >= 2 * index.glue_min
-                        and key not in self._words
-                    ):
-                        hits.update(self._glue(key))
-                    if word and substrings is not None:
-                        for _, ids in substrings.iter(key):
-                            hits.update(ids)
+                self._key_hits(keys, word, hits)
                 if min(len(k) for k in keys) > index.maxlen:
                     break
         return hits
+
+    def _key_hits(self, keys: Iterable[str], word: bool, hits: set[int]) -> None:
+        """Add the entries that the keys of one span name: as a term, through a prefix, as
+        glued terms and (inside one word) through a substring."""
+        index = self.index
+        substrings = index.substrings
+        for key in keys:
+            found = index.lookup(key)
+            if found:
+                hits.update(found)
+            for length in index.prefix_lengths:
+                if length > len(key):
+                    break
+                hits.update(index.prefix_lookup(key[:length]))
+            if word and index.glue_min and len(key) >= 2 * index.glue_min and (
+                key not in self._words
+            ):
+                hits.update(self._glue(key))
+            if word and substrings is not None:
+                for _, ids in substrings.iter(key):
+                    hits.update(ids)
 
     def _glue(self, key: str) -> set[int]:
         """Entries of the parts when ``key`` is wholly made of listed terms glued together."""
