@@ -99,7 +99,9 @@ def test_unreadable_config(tmp_path: Path) -> None:
     assert_one_line_error(offramp("serve", "--config", str(config)), "port='x'")
 
 
-@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"zorblax\n\xff\n"])
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe\x00garbage", b"zorblax\n\xff\n", b"", b"# only a comment\n"]
+)
 def test_unreadable_term_list(tmp_path: Path, keypair: KeyPair, content: bytes) -> None:
     terms = tmp_path / "terms.txt"
     terms.write_bytes(content)

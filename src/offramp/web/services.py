@@ -62,6 +62,13 @@ def build_services(settings: Settings) -> Services:
     upgrade(engine)
     repository = Repository(engine, group_commit=settings.group_commit)
     holder = ScreenerHolder(settings.terms) if settings.terms is not None else None
+    if holder is not None and not holder.current.index.rules:
+        # An empty list is almost always a deployment mistake (wrong file, failed download); a
+        # server that blocks nothing must not look like one that works.
+        raise ConfigError(
+            f"term list {settings.terms} has no terms, so the server would block nothing",
+            hint="check the terms setting points at the operator's list",
+        )
     recipients = [load_public_key(Path(p)) for p in settings.public_keys]
     if recipients:
         # Recorded so `offramp store verify` and /keys can say since when this set is in force.
