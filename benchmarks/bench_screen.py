@@ -159,7 +159,8 @@ def main() -> None:
         novel_latencies.append(clock() - t0)
     novel_latencies.sort()
     print(f"online latency, one query in five with a never-seen word, wall (µs): "
-          f"p50 {percentile(novel_latencies, 0.5):.1f}, p90 {percentile(novel_latencies, 0.9):.1f}, "
+          f"p50 {percentile(novel_latencies, 0.5):.1f}, "
+          f"p90 {percentile(novel_latencies, 0.9):.1f}, "
           f"p99 {percentile(novel_latencies, 0.99):.1f}, "
           f"p99.9 {percentile(novel_latencies, 0.999):.1f}")  # fmt: skip
     hashed_check = hashed.check
