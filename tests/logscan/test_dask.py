@@ -43,6 +43,26 @@ def test_local_cluster_gives_identical_results(tmp_path: Path) -> None:
     assert local.manifest["rows"]["scanned"] == 120_001
 
 
+def test_an_existing_scheduler_by_address(tmp_path: Path) -> None:
+    import logging
+
+    from dask.distributed import LocalCluster
+
+    log = tmp_path / "log.parquet"
+    write_log(LogSpec(rows=20_000, seed=4, days=10), log)
+    terms = tmp_path / "log.parquet.terms.yaml"
+    options = ScanOptions(chunk_rows=4_000)
+    local = scan_logs(terms, [log], None, options)
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0",
+                      silence_logs=logging.ERROR) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        remote = scan_logs(terms, [log], None, options, cluster=address)
+    for key in local.tables:
+        assert_frame_equal(local.tables[key], remote.tables[key])
+    assert remote.manifest["run"]["cluster"] == address
+
+
 def test_bad_input_on_a_worker_is_the_same_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("timestamp,query\n2024-01-01,zorblax\n2024-01-01,a,b\n", encoding="utf-8")

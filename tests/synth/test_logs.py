@@ -164,6 +164,13 @@ def test_command_line(tmp_path: Path) -> None:
     truth = json.loads(out.with_name("s.parquet.truth.json").read_text(encoding="utf-8"))
     assert truth["change_date"] == "2024-01-13"
     assert truth["planted"]["relative_level_change"] == pytest.approx(-0.4)
+    scanned = CliRunner().invoke(cli, ["synth", "logs", "--rows", "30000", "--seed", "9",
+                                       "--out", str(tmp_path / "t.txt.gz"), "--scan",
+                                       str(tmp_path / "scan")])
+    assert scanned.exit_code == 0, scanned.output + scanned.stderr
+    assert "estimated level change" in scanned.output
+    html = (tmp_path / "scan" / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "change 2024-02-24" in html and "planted truth" in html
     bad = CliRunner().invoke(cli, ["synth", "logs", "--rows", "10", "--out",
                                    str(tmp_path / "x.xlsx")])
     assert bad.exit_code == 2

@@ -503,10 +503,14 @@ def _write_rows(kind: str, tables: Iterator[pa.Table], handle: IO[bytes]) -> Non
               "separators, spacing, ...), counted apart in the truth.")
 @click.option("--distinct-queries", type=click.IntRange(min=1),
               help="Size of the neutral query pool [default: rows/20 within 500..2,000,000].")
+@click.option("--scan", "scan_to", type=click.Path(file_okay=False),
+              help="Also scan the log with offramp logscan into this folder: tables and the "
+              "report page (prevalence over time with intervals, the planted truth and the "
+              "change point, and the interrupted time series at it).")
 def logs_command(
     rows: int, seed: int, out: str, days: int, start: str, change_day: int | None,
     seeking_share: float, after_factor: float, positive_rate: float, obfuscated_share: float,
-    hard_share: float, distinct_queries: int | None,
+    hard_share: float, distinct_queries: int | None, scan_to: str | None,
 ) -> None:
     """Synthetic search logs of invented tokens with a known, planted prevalence change."""
     try:
@@ -523,6 +527,20 @@ def logs_command(
     click.echo(f"prevalence {planted['expected_prevalence_before']:.3%} before and "
                f"{planted['expected_prevalence_after']:.3%} from {doc['change_date']} "
                f"(level change {planted['level_change']:+.3%})")
-    extra = f" --text-fields {TEXT_FIELDS}" if ".txt" in out or ".log" in out else ""
+    text = ".txt" in out or ".log" in out
+    if scan_to is not None:
+        from offramp.logscan import ColumnMap, ScanOptions, scan_logs
+
+        fields = tuple(TEXT_FIELDS.split(",")) if text else ("query",)
+        result = scan_logs(f"{out}.terms.yaml", [out], scan_to,
+                           ScanOptions(columns=ColumnMap(text_fields=fields)),
+                           change=spec.change, truth=f"{out}.truth.json")
+        assert result.its is not None
+        level = result.its.table.row(2, named=True)
+        click.echo(f"scanned into {scan_to}/: estimated level change {level['estimate']:+.3%} "
+                   f"(95% CI {level['ci_low']:+.3%} to {level['ci_high']:+.3%}); "
+                   f"see {scan_to}/report.html")
+        return
+    extra = f" --text-fields {TEXT_FIELDS}" if text else ""
     click.echo(f"next: offramp logscan --terms {out}.terms.yaml {out}{extra} --out scan "
                f"--change-date {doc['change_date']} --truth {out}.truth.json")
