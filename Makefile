@@ -15,14 +15,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/offramp demo
 
+# System packages the tests drive for real: Debian's Chromium + ChromeDriver (browser tests) and
+# poppler-utils (pdftotext/pdftoppm, to read the PDF report back).
+SYSTEM_PACKAGES := chromium chromium-driver poppler-utils
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v pdftotext >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		echo "installing Debian's chromium and chromium-driver for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		echo "installing Debian's $(SYSTEM_PACKAGES) for the browser and PDF tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
-		echo "The browser tests need Debian's chromium and chromium-driver:"; \
-		echo "  sudo apt-get install chromium chromium-driver"; exit 1; \
+		echo "The browser and PDF tests need Debian's $(SYSTEM_PACKAGES):"; \
+		echo "  sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
 	fi
 
 lint: $(STAMP)

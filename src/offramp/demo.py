@@ -91,7 +91,8 @@ Next, in another terminal (after answering the survey once):
   {set_passphrase}
   .venv/bin/offramp export --db sqlite:///{d}/offramp.sqlite \\
       --key {d}/keys/researcher.key --format csv --out {d}/export
-  .venv/bin/offramp report --data {d}/export/demo.csv --out {d}/report.html
+  .venv/bin/offramp report --plan {d}/plan.yaml --data {d}/export/demo.csv \\
+      --out {d}/report.html --pdf {d}/report.pdf
 Stop the server with Ctrl-C.""",
         err=False,
     )

@@ -147,3 +147,15 @@ def test_search_intercept_survey_export(
     html = report.read_text()
     assert "Have you ever tried to get help" in html
     assert "<script" not in html
+
+    # The demo's own plan runs on the same export (one respondent: cells suppressed, no crash).
+    planned = tmp_path / "planned.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "offramp", "report", "--plan",
+         str(Path(__file__).resolve().parents[2] / "src/offramp/demo_assets/plan.yaml"),
+         "--data", str(out / "demo.csv"), "--out", str(planned)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Demo survey report" in planned.read_text()
+    assert marker not in planned.read_text()
