@@ -160,9 +160,7 @@ def _validate(raw: Mapping[str, Any], base: Path) -> Settings:
             values[key] = _as_paths(key, value, base)
         elif key == "messages_dir":
             values[key] = _as_path(key, value, base)
-        elif key == "max_inflight":
-            values[key] = _as_int(key, value, minimum=1, maximum=1_000_000)
-        elif key in ("survey_rate", "survey_burst"):
+        elif key == "max_inflight" or key in ("survey_rate", "survey_burst"):
             values[key] = _as_int(key, value, minimum=1, maximum=1_000_000)
         elif key == "arms":
             values[key] = _as_arms(value)
