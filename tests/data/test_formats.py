@@ -71,3 +71,22 @@ def test_xlsx_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="do not fit in one Excel sheet"):
         write_xlsx(wide, tmp_path / "wide.xlsx")
     assert not list(tmp_path.iterdir())
+
+
+def test_gc_pause_restores_the_collector_as_it_was() -> None:
+    import gc
+
+    from offramp.data.export import gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failing record batch")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -8,6 +8,8 @@ everything else runs once over the whole dataset (the quality flags need all res
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import os
 from collections.abc import Iterator, Sequence
@@ -91,9 +93,27 @@ def _open_batch(batch: list[StoredResponse]) -> Parts:
     report = OpenReport()
     builder = DatasetBuilder(_worker["instruments"], report, batch_size=len(batch) + 1,
                              settings=_worker["settings"])
-    builder.add_all(open_stored(batch, _worker["keys"], report))
-    frames, timings = builder.parts()
+    with gc_paused():
+        builder.add_all(open_stored(batch, _worker["keys"], report))
+        frames, timings = builder.parts()
     return frames, timings, report
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while records are opened and built.
+
+    Each record adds a few hundred acyclic dicts and strings that reference counting frees; the
+    cycle collector would still walk every live one again and again (measured: 20-40% of the
+    time of open + build). It is switched back on, as it was, afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _batches(records: Iterator[StoredResponse], size: int) -> Iterator[list[StoredResponse]]:
@@ -113,7 +133,8 @@ def build(
     builder = DatasetBuilder(instruments, report, settings=settings)
     records = repository.iter_responses(instrument_id)
     if jobs <= 1:
-        builder.add_all(open_stored(records, keys, report))
+        with gc_paused():
+            builder.add_all(open_stored(records, keys, report))
         return builder, report
     definitions = [(i, v, inst.to_json()) for (i, v), inst in instruments.items()]
     with ProcessPoolExecutor(
