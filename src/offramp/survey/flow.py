@@ -196,6 +196,14 @@ def _message(text: Mapping[str, str], language: str, fallback: str, default: str
     return pick(dict(text), language, fallback) if text else default
 
 
+def is_attention_check(question: Question) -> bool:
+    """An attention check's constraint is the right answer, scored at export (data/quality.py).
+
+    Enforcing it on the page would tell every respondent the answer, so nobody could fail it.
+    """
+    return "attention" in (question.appearance or "").split()
+
+
 def parse_page(
     instrument: Instrument,
     page: Page,
@@ -234,7 +242,8 @@ def parse_page(
             else:
                 merged.pop(question.name, None)
             continue
-        if (question.constraint and not _is_missing_answer(question, value)
+        if (question.constraint and not is_attention_check(question)
+                and not _is_missing_answer(question, value)
                 and not _holds(question.constraint, {**scope, **merged, question.name: value},
                                value)):
             errors[question.name] = _message(
