@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -219,3 +220,42 @@ def _browser(javascript: bool) -> Iterator[object]:
         yield browser
     finally:
         browser.quit()
+
+
+def click_and_wait(browser: Any, element: Any) -> None:
+    """Click something that navigates, and return once the next page has replaced this one.
+
+    ChromeDriver sometimes answers a click, or a staleness probe, with "Node with given id does not
+    belong to the document" when the navigation wins the race; that means the page has gone,
+    which is what we wait for, so it is treated as such rather than as a failure.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = browser.find_element(By.TAG_NAME, "html")
+
+    def gone_race(exc: WebDriverException) -> bool:
+        return "does not belong to the document" in str(exc)
+
+    try:
+        element.click()
+    except WebDriverException as exc:
+        if not gone_race(exc):
+            raise
+
+    def old_page_gone(_: Any) -> bool:
+        try:
+            old_page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if gone_race(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(browser, 15).until(old_page_gone)
+    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: b.find_elements(By.TAG_NAME, "main")
+    )

@@ -17,21 +17,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, click_and_wait
 
 pytestmark = [pytest.mark.browser]
 
 
 def _click(browser, text: str) -> None:
     """Click a link or button and wait until the browser has loaded the next page."""
-    old_page = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(
-        By.XPATH, f"//*[self::a or self::button][normalize-space()='{text}']"
-    ).click()
-    WebDriverWait(browser, 10).until(staleness_of(old_page))
+    click_and_wait(
+        browser,
+        browser.find_element(By.XPATH, f"//*[self::a or self::button][normalize-space()='{text}']"),
+    )
 
 
 def test_search_intercept_survey_export(
@@ -43,9 +40,7 @@ def test_search_intercept_survey_export(
     browser.get(f"{live_server.base_url}/demo/search")
     box = browser.find_element(By.ID, "q")
     box.send_keys("where to find zorblax")
-    old_page = browser.find_element(By.TAG_NAME, "html")
-    box.submit()
-    WebDriverWait(browser, 10).until(staleness_of(old_page))
+    click_and_wait(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Search']"))
     assert "This search may be for illegal material" in browser.page_source
     assert not browser.find_elements(By.TAG_NAME, "script")
 

@@ -18,10 +18,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.conftest import KeyPair, LiveServer, free_port, start_server, stop_server, unavailable
+from tests.conftest import (
+    KeyPair,
+    LiveServer,
+    click_and_wait,
+    free_port,
+    start_server,
+    stop_server,
+    unavailable,
+)
 from tests.survey.long_form import EXPECTED_CSV, FORM, PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,9 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, keypair: KeyPair) -> Iterat
 
 
 def _press(browser, text: str) -> None:  # type: ignore[no-untyped-def]
-    old = browser.find_element(By.TAG_NAME, "html")
-    browser.find_element(By.XPATH, f"//button[normalize-space()='{text}']").click()
-    WebDriverWait(browser, 10).until(staleness_of(old))
+    click_and_wait(browser, browser.find_element(By.XPATH, f"//button[normalize-space()='{text}']"))
 
 
 def _fill(browser, answers: dict[str, str | list[str]]) -> None:  # type: ignore[no-untyped-def]
