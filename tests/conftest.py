@@ -130,24 +130,18 @@ class LiveServer:
         return self.output.read_text(encoding="utf-8", errors="replace")
 
 
-def start_server(config: Path, port: int, output: Path) -> LiveServer:
+def start_server(
+    config: Path, port: int, output: Path, *, workers: int = 1, timeout: float = 30
+) -> LiveServer:
+    """`offramp serve` as a subprocess, returned once /healthz answers; raises with its output."""
+    command = [sys.executable, "-m", "offramp", "serve", "--config", str(config), "--port",
+               str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with output.open("ab") as handle:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "offramp",
-                "serve",
-                "--config",
-                str(config),
-                "--port",
-                str(port),
-            ],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{output.read_text()}")

@@ -15,7 +15,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,7 +30,7 @@ from offramp.store import Repository, make_engine
 from offramp.vault.drafts import token_hash
 from offramp.vault.keys import load_private_key
 from offramp.vault.sealing import Opener
-from tests.conftest import KeyPair, LiveServer
+from tests.conftest import KeyPair, LiveServer, start_server
 
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
 PAGE = re.compile(r'name="page" value="([^"]+)"')
@@ -189,25 +188,8 @@ def check_every_thanks_is_stored_once(result: LoadResult, contents: StoreContent
 
 # -- servers ------------------------------------------------------------------------------------
 def start_workers(config: Path, port: int, output: Path, workers: int) -> LiveServer:
-    """`offramp serve --workers N` (the conftest helper starts one worker)."""
-    with output.open("ab") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "offramp", "serve", "--config", str(config), "--port",
-             str(port), "--workers", str(workers)],
-            stdout=handle, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{output.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return LiveServer(base, process, output, config)
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not start:\n{output.read_text()}")
+    """`offramp serve --workers N`; several workers take longer to start, hence the longer wait."""
+    return start_server(config, port, output, workers=workers, timeout=60)
 
 
 def kill_hard(server: LiveServer) -> None:
