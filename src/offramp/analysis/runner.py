@@ -98,41 +98,25 @@ def _run_one(plan: Plan, a: Analysis, data: pl.DataFrame) -> list[Result]:
     weights = _design(plan, spec, "weights")
     title = spec.get("title")
     kind = a.kind
-    if kind == "frequencies":
+    if kind in ("frequencies", "multiple_response"):
+        # One table per variable; both kinds share the survey-design options.
         names = spec["_variables"][1]
-        return [
-            frequencies(
-                data,
-                v,
-                weights,
-                labels=labels,
-                level=level,
-                min_cell=min_cell,
-                design_effect=spec.get("design_effect", "linearised"),
-                strata=_design(plan, spec, "strata"),
-                cluster=_design(plan, spec, "cluster"),
-                max_categories=spec.get("max_categories"),
-                title=title if len(names) == 1 else None,
-            )
-            for v in names
-        ]
-    if kind == "multiple_response":
-        names = spec["_variables"][1]
-        return [
-            multiple_response(
-                data,
-                v,
-                weights,
-                labels=labels,
-                level=level,
-                min_cell=min_cell,
-                design_effect=spec.get("design_effect", "linearised"),
-                strata=_design(plan, spec, "strata"),
-                cluster=_design(plan, spec, "cluster"),
-                title=title if len(names) == 1 else None,
-            )
-            for v in names
-        ]
+        table_options: dict[str, Any] = {
+            "labels": labels,
+            "level": level,
+            "min_cell": min_cell,
+            "design_effect": spec.get("design_effect", "linearised"),
+            "strata": _design(plan, spec, "strata"),
+            "cluster": _design(plan, spec, "cluster"),
+            "title": title if len(names) == 1 else None,
+        }
+        if kind == "frequencies":
+            return [
+                frequencies(data, v, weights, max_categories=spec.get("max_categories"),
+                            **table_options)
+                for v in names
+            ]
+        return [multiple_response(data, v, weights, **table_options) for v in names]
     if kind == "crosstab":
         rows, cols_ = spec["_rows"][1], spec["_cols"][1]
         return [
