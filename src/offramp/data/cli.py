@@ -42,15 +42,21 @@ _DEFAULTS = QualitySettings()
               help="Respondents shown fewer columns are not checked for duplicates.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes that open records in parallel.")
+@click.option("--mark/--no-mark", "mark", default=True, show_default=True,
+              help="Mark the records written as exported in the store once every file is on "
+              "disk, so `offramp store purge --responses` may delete them (records that failed "
+              "to open are never marked). --no-mark leaves the store unchanged, e.g. for a "
+              "trial export or a read-only copy.")
 def export(
     db: str, key_files: tuple[Path, ...], formats: tuple[str, ...], out: Path,
     instrument_id: str | None, speeder_threshold: float, grid_min_items: int,
-    duplicate_threshold: float, duplicate_min_items: int, jobs: int,
+    duplicate_threshold: float, duplicate_min_items: int, jobs: int, mark: bool,
 ) -> None:
     """Decrypt responses offline and write the dataset with its codebook.
 
     The passphrase of the key comes from OFFRAMP_PASSPHRASE, else a prompt. Writes
-    OUT/<instrument>.<format> and OUT/<instrument>.codebook.json/.html beside it.
+    OUT/<instrument>.<format> and OUT/<instrument>.codebook.json/.html beside it, then marks
+    the records written as exported in the store (unless --no-mark).
 
     Exit status: 0 every record opened; 1 written, but some records failed to open (each
     reason printed with its count); 2 nothing written (wrong key or passphrase, unknown
@@ -61,11 +67,14 @@ def export(
         duplicate_threshold=duplicate_threshold, duplicate_min_items=duplicate_min_items,
     )
     result = run_export(db, list(key_files), formats, out, instrument_id,
-                        passphrase=get_passphrase(), settings=settings, jobs=jobs)
+                        passphrase=get_passphrase(), settings=settings, jobs=jobs,
+                        mark_exported=mark)
     for path in result.written:
         click.echo(f"wrote {path}")
     report = result.report
     click.echo(f"opened {report.opened} responses; {report.failed} failed")
+    if mark:
+        click.echo(f"marked {result.marked} responses exported in the store")
     for reason, count in report.failures.most_common():
         click.echo(f"  {count} failed: {reason}", err=True)
     for text, count in report.warnings.most_common():

@@ -236,6 +236,8 @@ class Built:
 
     data: pl.DataFrame
     quality: quality.QualityInfo
+    response_ids: list[int] = field(default_factory=list)
+    """The store's ids of the records in `data` (what `offramp export` marks as exported)."""
 
 
 class DatasetBuilder:
@@ -301,7 +303,7 @@ class DatasetBuilder:
         data, info = quality.add_quality_flags(
             data, timing, self.instruments, self.settings, META_COLUMNS
         )
-        return Built(data.drop(ORDER), info)
+        return Built(data.drop(ORDER), info, data[ORDER].to_list())
 
 
 def build_part(

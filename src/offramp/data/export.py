@@ -42,6 +42,8 @@ class ExportResult:
     report: OpenReport = field(default_factory=OpenReport)
     codebook: dict[str, Any] = field(default_factory=dict)
     data: pl.DataFrame | None = None
+    marked: int = 0
+    """Records marked exported in the store (0 with mark_exported=False)."""
 
 
 def open_repository(db: str) -> Repository:
@@ -180,8 +182,14 @@ def run_export(
     passphrase: str,
     settings: QualitySettings | None = None,
     jobs: int = 1,
+    mark_exported: bool = True,
 ) -> ExportResult:
-    """Decrypt, build and write; raises OfframpError for anything a person must fix."""
+    """Decrypt, build and write; raises OfframpError for anything a person must fix.
+
+    With `mark_exported`, the records in the written dataset (never those that failed to open)
+    are marked exported in the store once every file is on disk, which lets
+    `offramp store purge --responses` delete them.
+    """
     unknown = [f for f in formats if f not in WRITERS]
     if unknown:
         raise InputError(f"unknown format {unknown[0]!r}; use one of {', '.join(sorted(WRITERS))}")
@@ -191,20 +199,35 @@ def run_export(
         instruments = load_instruments(repository, instrument_id)
         builder, report = build(repository, keys, instruments, instrument_id,
                                 settings or QualitySettings(), jobs)
+        repository.engine.dispose()  # no connection held open while the files are written
+        _nothing_opened(report, keys)
+        built = builder.finish()
+        codebook = build_codebook(instruments, None, built.data, built.quality, report)
+        out.mkdir(parents=True, exist_ok=True)
+        ids = sorted({iid for iid, _ in instruments})
+        stem = out / (ids[0] if len(ids) == 1 else "responses")
+        result = ExportResult(report=report, codebook=codebook, data=built.data)
+        for fmt in dict.fromkeys(formats):
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            result.written.append(WRITERS[fmt](built.data, path, codebook))
+        result.written += write_codebook(codebook, stem)
+        # Every file is now durable (atomic_path flushes the file and its folder): only now may
+        # the store learn that these records are safe to purge.
+        if mark_exported:
+            result.marked = _mark(repository, built.response_ids)
     finally:
         repository.engine.dispose()
-    _nothing_opened(report, keys)
-    built = builder.finish()
-    codebook = build_codebook(instruments, None, built.data, built.quality, report)
-    out.mkdir(parents=True, exist_ok=True)
-    ids = sorted({iid for iid, _ in instruments})
-    stem = out / (ids[0] if len(ids) == 1 else "responses")
-    result = ExportResult(report=report, codebook=codebook, data=built.data)
-    for fmt in dict.fromkeys(formats):
-        path = stem.with_name(f"{stem.name}.{fmt}")
-        result.written.append(WRITERS[fmt](built.data, path, codebook))
-    result.written += write_codebook(codebook, stem)
     return result
+
+
+def _mark(repository: Repository, response_ids: list[int]) -> int:
+    try:
+        return repository.mark_exported(response_ids)
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreUnavailable(
+            "the files were written, but the records could not be marked exported",
+            hint="run the export again when the store is writable, or pass --no-mark",
+        ) from exc
 
 
 def default_jobs() -> int:
