@@ -14,7 +14,7 @@ import click
 from offramp.data.export import run_export
 from offramp.data.formats import WRITERS
 from offramp.data.quality import QualitySettings
-from offramp.vault.passphrase import get_passphrase
+from offramp.vault.passphrase import passphrases_for
 
 _DEFAULTS = QualitySettings()
 
@@ -23,6 +23,10 @@ _DEFAULTS = QualitySettings()
 @click.option("--db", required=True, help="Database URL, e.g. sqlite:///offramp.sqlite.")
 @click.option("--key", "key_files", type=click.Path(path_type=Path), multiple=True, required=True,
               help="Researcher private key file (repeat for several key sets).")
+@click.option("--passphrase-file", "passphrase_files", type=click.Path(path_type=Path),
+              multiple=True, help="File holding the passphrase of a key; give one per --key, "
+              "in the same order (default: OFFRAMP_PASSPHRASE for every key, else a prompt "
+              "for each).")
 @click.option("--format", "formats", type=click.Choice(sorted(WRITERS)), multiple=True,
               default=("csv",), show_default=True,
               help="Dataset format; repeat for several (parquet, csv, sav, dta, xlsx).")
@@ -48,13 +52,15 @@ _DEFAULTS = QualitySettings()
               "to open are never marked). --no-mark leaves the store unchanged, e.g. for a "
               "trial export or a read-only copy.")
 def export(
-    db: str, key_files: tuple[Path, ...], formats: tuple[str, ...], out: Path,
+    db: str, key_files: tuple[Path, ...], passphrase_files: tuple[Path, ...],
+    formats: tuple[str, ...], out: Path,
     instrument_id: str | None, speeder_threshold: float, grid_min_items: int,
     duplicate_threshold: float, duplicate_min_items: int, jobs: int, mark: bool,
 ) -> None:
     """Decrypt responses offline and write the dataset with its codebook.
 
-    The passphrase of the key comes from OFFRAMP_PASSPHRASE, else a prompt. Writes
+    Each key's passphrase comes from its --passphrase-file, else OFFRAMP_PASSPHRASE (the same
+    for every key), else a prompt naming the key file. Writes
     OUT/<instrument>.<format> and OUT/<instrument>.codebook.json/.html beside it, then marks
     the records written as exported in the store (unless --no-mark).
 
@@ -66,9 +72,9 @@ def export(
         speeder_threshold=speeder_threshold, grid_min_items=grid_min_items,
         duplicate_threshold=duplicate_threshold, duplicate_min_items=duplicate_min_items,
     )
-    result = run_export(db, list(key_files), formats, out, instrument_id,
-                        passphrase=get_passphrase(), settings=settings, jobs=jobs,
-                        mark_exported=mark)
+    passphrases = passphrases_for(key_files, passphrase_files)
+    result = run_export(db, list(key_files), formats, out, instrument_id, passphrase=passphrases,
+                        settings=settings, jobs=jobs, mark_exported=mark)
     for path in result.written:
         click.echo(f"wrote {path}")
     report = result.report

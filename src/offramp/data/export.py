@@ -32,6 +32,7 @@ from offramp.store import Repository, StoredResponse, make_engine, upgrade
 from offramp.store.db import normalise_url
 from offramp.survey.instrument import Instrument
 from offramp.vault.keys import fingerprint, load_private_key
+from offramp.vault.passphrase import Passphrase
 
 BATCH = 2000
 
@@ -179,13 +180,15 @@ def run_export(
     out: Path,
     instrument_id: str | None = None,
     *,
-    passphrase: str,
+    passphrase: str | Sequence[str | Passphrase],
     settings: QualitySettings | None = None,
     jobs: int = 1,
     mark_exported: bool = True,
 ) -> ExportResult:
     """Decrypt, build and write; raises OfframpError for anything a person must fix.
 
+    `passphrase` is one passphrase for every key file, or one per key file in their order (a
+    Passphrase names its source, which a wrong-passphrase error then names too).
     With `mark_exported`, the records in the written dataset (never those that failed to open)
     are marked exported in the store once every file is on disk, which lets
     `offramp store purge --responses` delete them.
@@ -193,7 +196,7 @@ def run_export(
     unknown = [f for f in formats if f not in WRITERS]
     if unknown:
         raise InputError(f"unknown format {unknown[0]!r}; use one of {', '.join(sorted(WRITERS))}")
-    keys = [load_private_key(k, passphrase) for k in key_files]
+    keys = _load_keys(key_files, passphrase)
     repository = open_repository(db)
     try:
         instruments = load_instruments(repository, instrument_id)
@@ -218,6 +221,19 @@ def run_export(
     finally:
         repository.engine.dispose()
     return result
+
+
+def _load_keys(
+    key_files: Sequence[Path], passphrase: str | Sequence[str | Passphrase]
+) -> list[PrivateKey]:
+    given = [passphrase] * len(key_files) if isinstance(passphrase, str) else list(passphrase)
+    if len(given) != len(key_files):
+        raise InputError(f"{len(given)} passphrases for {len(key_files)} key files")
+    return [
+        load_private_key(path, p.value, source=p.source) if isinstance(p, Passphrase)
+        else load_private_key(path, p)
+        for path, p in zip(key_files, given, strict=True)
+    ]
 
 
 def _mark(repository: Repository, response_ids: list[int]) -> int:

@@ -188,8 +188,13 @@ def _kdf_parameters(path: Path, document: dict[str, Any]) -> tuple[bytes, bytes,
     return salt, ciphertext, opslimit, memlimit
 
 
-def load_private_key(path: Path, passphrase: str) -> PrivateKey:
-    """Open a private key file; a wrong passphrase is a KeyFileError, not a traceback."""
+def load_private_key(
+    path: Path, passphrase: str, *, source: str = "OFFRAMP_PASSPHRASE"
+) -> PrivateKey:
+    """Open a private key file; a wrong passphrase is a KeyFileError, not a traceback.
+
+    `source` says where the passphrase came from; the error's hint names it.
+    """
     document = _read_document(path, PRIVATE_KIND)
     salt, ciphertext, opslimit, memlimit = _kdf_parameters(path, document)
     wrapping = nacl.pwhash.argon2id.kdf(
@@ -201,7 +206,7 @@ def load_private_key(path: Path, passphrase: str) -> PrivateKey:
     except nacl.exceptions.CryptoError as exc:
         raise KeyFileError(
             f"{path}: wrong passphrase (or the key file was altered)",
-            hint="check OFFRAMP_PASSPHRASE",
+            hint=f"check {source}",
         ) from exc
     try:
         private = PrivateKey(raw)
