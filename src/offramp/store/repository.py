@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
+from offramp.store.drafts import DraftStore
 from offramp.store.group_commit import GroupCommitter
 from offramp.store.tables import counters, drafts, instruments, key_sets, purges, responses
 
@@ -151,10 +152,8 @@ class Repository:
         self._committer: GroupCommitter[NewResponse, bool] | None = (
             GroupCommitter(self.store_responses) if group_commit else None
         )
-        # Survey pages save a draft on every page: concurrent saves share one commit too.
-        self._draft_committer: GroupCommitter[DraftRow, None] | None = (
-            GroupCommitter(self.upsert_drafts) if group_commit else None
-        )
+        # Survey pages load and save a draft on every page: a fast path of their own.
+        self.drafts = DraftStore(engine)
 
     # -- instruments --------------------------------------------------------------------------
     def publish_instrument(
@@ -227,12 +226,8 @@ class Repository:
     ) -> None:
         """Create or replace a draft (an upsert, so a double-clicked page cannot collide).
 
-        Returns only after the commit; concurrent saves share one (group commit)."""
-        row = (token_hash, instrument_id, expires_day, sealed)
-        if self._draft_committer is None:
-            self.upsert_drafts([row])
-        else:
-            self._draft_committer.submit(row)
+        Committed before it returns, with drafts' durability (store/drafts.py)."""
+        self.drafts.save(token_hash, instrument_id, expires_day, sealed)
 
     def upsert_drafts(self, rows: Sequence[DraftRow]) -> list[None]:
         """Create or replace many drafts in one transaction (the last row of a token wins)."""
@@ -253,15 +248,7 @@ class Repository:
         return [None] * len(rows)
 
     def load_draft(self, token_hash: str, today: dt.date | None = None) -> bytes | None:
-        today = today or dt.date.today()
-        try:
-            with self.engine.connect() as conn:
-                value = conn.execute(
-                    _hot(conn).load_draft, {"token_hash": token_hash, "today": today}
-                ).scalar()
-        except _UNAVAILABLE as exc:
-            raise _unavailable(exc) from exc
-        return None if value is None else bytes(value)
+        return self.drafts.load(token_hash, today or dt.date.today())
 
     def save_drafts(self, rows: Sequence[tuple[str, str, dt.date, bytes]]) -> None:
         """Insert many new drafts (token_hash, instrument_id, expires_day, sealed) at once.
@@ -603,7 +590,6 @@ class _HotStatements:
     (measured: 143 vs 48 microseconds for load_draft on SQLite), and a survey page runs several.
     """
 
-    load_draft: Any
     has_submission: Any
     upsert_drafts: Any
     insert_responses: Any
@@ -615,10 +601,6 @@ def _hot_statements(dialect: str) -> _HotStatements:
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = insert_(drafts)
     return _HotStatements(
-        load_draft=select(drafts.c.sealed).where(
-            drafts.c.token_hash == bindparam("token_hash"),
-            drafts.c.expires_day >= bindparam("today"),
-        ),
         has_submission=select(responses.c.response_id).where(
             responses.c.submission_id == bindparam("submission_id")
         ),

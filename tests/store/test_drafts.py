@@ -1,0 +1,70 @@
+"""Drafts take a fast path with their own durability; completed responses must not share it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from offramp.errors import StoreUnavailable
+from offramp.store import Repository, make_engine, upgrade
+
+DAY = dt.date(2026, 3, 4)
+
+
+@pytest.fixture
+def repo(db_url: str) -> Iterator[Repository]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield Repository(engine)
+    engine.dispose()
+
+
+def _durability(connection: object, backend: str) -> str:
+    cursor = connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA synchronous" if backend == "sqlite" else "SHOW synchronous_commit")
+    value = str(cursor.fetchone()[0])
+    cursor.close()
+    return value
+
+
+def test_drafts_skip_the_fsync_but_responses_keep_it(repo: Repository) -> None:
+    repo.save_draft("t1", "demo", DAY, b"draft")  # opens the draft pool
+    backend = repo.engine.url.get_backend_name()
+    draft_connection = repo.drafts.engine.raw_connection()
+    main_connection = repo.engine.raw_connection()
+    try:
+        if backend == "sqlite":  # 1 = NORMAL, 2 = FULL
+            assert _durability(draft_connection, backend) == "1"
+            assert _durability(main_connection, backend) == "2"
+        else:
+            assert _durability(draft_connection, backend) == "off"
+            assert _durability(main_connection, backend) == "on"
+    finally:
+        draft_connection.close()
+        main_connection.close()
+
+
+def test_a_draft_is_visible_to_the_main_engine_at_once(repo: Repository) -> None:
+    """Autocommit: the page's save is committed before the page is answered."""
+    repo.save_draft("t1", "demo", DAY, b"one")
+    repo.save_draft("t1", "demo", DAY, b"two")
+    assert repo.load_draft("t1", today=DAY) == b"two"
+    assert repo.load_draft("t1", today=DAY + dt.timedelta(days=1)) is None  # expired
+    assert repo.counts().drafts_live + repo.counts().drafts_expired == 1
+
+
+def test_disposing_the_store_closes_the_draft_connections(repo: Repository) -> None:
+    repo.save_draft("t1", "demo", DAY, b"draft")
+    assert repo.drafts.engine is not repo.engine
+    assert repo.drafts.engine.pool.checkedin() >= 1
+    repo.engine.dispose()
+    assert repo.drafts.engine.pool.checkedin() == 0
+
+
+def test_an_unreachable_database_is_store_unavailable(tmp_path) -> None:
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreUnavailable):
+        Repository(engine).load_draft("t1")
+    engine.dispose()
