@@ -1,10 +1,11 @@
 """The batch path: screen a whole column of queries at once, with the verdicts of ``check``.
 
-Most rows of a search log contain no listed term. For those, the work is columnar (Polars, on
-all cores): split into tokens, hash them, and join the hashes with a table of the flags of
-every token seen before (``Screener._token_flags``, the same flags ``check`` uses; Python is
-asked only about tokens never seen). Only rows with a token that could take part in a match,
-or with two one-letter tokens (spaced-out letters), are kept; those rows (and rows longer than
+Most rows of a search log contain no listed term. For those, the work is columnar (Polars,
+chunks on all cores at once): split into tokens, hash them, and drop every token whose hash is
+in the table of tokens seen before and whose flags (``Screener._token_flags``, the same flags
+``check`` uses) cannot make a row a candidate, with one ``is_in``; Python is asked only about
+tokens never seen. Only rows with a token that could take part in a match, or with two
+one-letter tokens (spaced-out letters), are kept; those rows (and rows longer than
 ``MAX_QUERY_CHARS``) go through ``check`` itself. So both paths give the same verdict for every
 row by construction; ``tests/screen/test_properties.py`` checks it on generated queries.
 """
@@ -16,8 +17,10 @@ import re
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeAlias
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -70,10 +73,25 @@ def _as_series(column: Column) -> pl.Series:
     return series.cast(pl.String()).fill_null("").alias("query")
 
 
+@dataclass(frozen=True, slots=True)
+class _Tokens:
+    """One published state of a token table (replaced whole, never changed in place)."""
+
+    frame: pl.DataFrame  # h (hash), f (flags) of every token seen
+    known: pl.Series  # every h, imploded: the operand of ``is_in``
+    hot: pl.DataFrame  # h, f of the tokens whose flags can make a row a candidate
+    hot_h: pl.Series  # their h, imploded
+
+
+def _tokens(frame: pl.DataFrame) -> _Tokens:
+    hot = frame.filter((pl.col("f") & _HOT) != 0)
+    return _Tokens(frame, frame.get_column("h").implode(), hot, hot.get_column("h").implode())
+
+
 class _TokenTable:
     """Flags of every token a screener has seen in batches, keyed by a seeded 64-bit hash.
 
-    Looking a token's hash up column-wise (a join on integers) replaces asking Python about
+    Looking a token's hash up column-wise (``is_in`` on integers) replaces asking Python about
     each distinct token. The seed is random per screener, so nobody can craft a token whose
     hash collides with a harmless one; an accidental collision among 2**64 values is a chance
     of about one in 10**8 for a billion distinct tokens.
@@ -81,7 +99,7 @@ class _TokenTable:
 
     def __init__(self) -> None:
         self.seed = secrets.randbits(64)
-        self.frame = pl.DataFrame(schema={"h": pl.UInt64(), "f": pl.Int64()})
+        self.state = _tokens(pl.DataFrame(schema={"h": pl.UInt64(), "f": pl.Int64()}))
 
 
 def _table(screener: Screener) -> _TokenTable:
@@ -95,43 +113,60 @@ def _table(screener: Screener) -> _TokenTable:
 _HOT = HIT | COMPLEX | FIRST | NUM | UNIT | SINGLE | AGE | AGEW | NUMS
 
 
+def _learn(screener: Screener, table: _TokenTable, new: pl.DataFrame) -> pl.DataFrame:
+    """Flags (h, f) of tokens the table does not know, from ``check``'s own token analysis;
+    the table grows by them."""
+    cache = screener._cache
+    flags = []
+    for tok in new.get_column("tok").to_list():
+        f = cache.get(tok)
+        flags.append(screener._token_flags(tok) if f is None else f)
+    learned = new.select("h").with_columns(pl.Series("f", flags, dtype=pl.Int64()))
+    # one assignment publishes the grown table; two batches on two threads may each drop
+    # the other's new tokens, which are then learned again: harmless, and no lock is
+    # needed (the screener stays picklable)
+    grown = pl.concat([table.state.frame, learned]).unique("h")
+    table.state = _tokens(grown if len(grown) <= TOKEN_CACHE_SIZE else learned)
+    return learned
+
+
 def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     """Row numbers whose verdict may differ from "not blocked, no age" (a sound superset).
 
     Rows are split at ASCII spaces only. That is exact for any text: ``fold`` of a query is the
     folds of these tokens joined by spaces, a token that folds to several tokens (another kind
     of space, an unspaced script, a control character) has the flag COMPLEX, and one that folds
-    to nothing has EMPTY, as in ``check``.
+    to nothing has EMPTY, as in ``check``. Only the few tokens that are new or *hot* (flags that
+    can make a row a candidate) leave Polars; every other token is dropped by one ``is_in``.
     """
-    frame = pl.DataFrame({"q": queries}).with_row_index("row")
-    long_rows = frame.filter(pl.col("q").str.len_chars() > MAX_QUERY_CHARS)["row"]
-    tokens = frame.select("row", pl.col("q").str.split(" ").alias("tok")).explode("tok")
     table = _table(screener)
-    tokens = tokens.with_columns(pl.col("tok").hash(table.seed).alias("h"))
-    tokens = tokens.join(table.frame, on="h", how="left")
-    unknown = tokens.filter(pl.col("f").is_null())
+    state = table.state
+    frame = pl.LazyFrame({"q": queries}).with_row_index("row")
+    q, h = pl.col("q"), pl.col("h")
+    # a row longer than MAX_QUERY_CHARS characters has more bytes than that (cheap test first)
+    long_plan = (
+        frame.filter(q.str.len_bytes() > MAX_QUERY_CHARS)
+        .filter(q.str.len_chars() > MAX_QUERY_CHARS)
+        .select("row")
+    )
+    token_plan = (
+        frame.select("row", q.str.split(" ").alias("tok"))
+        .explode("tok")
+        .with_columns(pl.col("tok").hash(table.seed).alias("h"))
+        .with_columns(h.is_in(state.known).alias("known"))
+        .filter(h.is_in(state.hot_h) | ~pl.col("known"))
+    )
+    long_rows, tokens = pl.collect_all([long_plan, token_plan])
+    unknown = tokens.filter(~pl.col("known"))
+    flags = state.hot
     if len(unknown):
-        new = unknown.select("tok", "h").unique("h")
-        cache = screener._cache
-        flags = []
-        for tok in new["tok"].to_list():
-            f = cache.get(tok)
-            flags.append(screener._token_flags(tok) if f is None else f)
-        learned = new.select("h").with_columns(pl.Series("f", flags, dtype=pl.Int64()))
-        # one assignment publishes the grown table; two batches on two threads may each drop
-        # the other's new tokens, which are then learned again: harmless, and no lock is
-        # needed (the screener stays picklable)
-        grown = pl.concat([table.frame, learned]).unique("h")
-        table.frame = grown if len(grown) <= TOKEN_CACHE_SIZE else learned
-        tokens = pl.concat(
-            [
-                tokens.filter(pl.col("f").is_not_null()),
-                unknown.drop("f").join(learned, on="h", how="left"),
-            ]
-        )
+        learned = _learn(screener, table, unknown.select("tok", "h").unique("h"))
+        flags = pl.concat([flags, learned])
     fc = pl.col("f")
     per_row = (
-        tokens.filter((fc & _HOT) != 0)
+        tokens.select("row", "h")
+        .join(flags, on="h", how="inner")
+        .filter((fc & _HOT) != 0)
         .group_by("row")
         .agg(fc.bitwise_or().alias("any"), ((fc & SINGLE) != 0).sum().alias("singles"))
     )
@@ -143,12 +178,13 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
         | (((a & AGEW) != 0) & ((a & NUMS) != 0))
         | (pl.col("singles") >= 2)
     )["row"]
-    return pl.concat([long_rows, picked]).unique().sort()
+    return pl.concat([long_rows.get_column("row"), picked]).unique().sort()
 
 
-#: Rows per chunk: the columnar step of one chunk runs (GIL released) while ``check`` runs on
-#: the candidate rows of the chunk before, so the two cores are busy at once.
-CHUNK_ROWS = 200_000
+#: Rows per chunk. Chunks are screened column-wise on ``pl.thread_pool_size()`` threads at
+#: once (Polars releases the GIL), while this thread runs ``check`` on the candidate rows of
+#: the chunks already done, so every core is busy.
+CHUNK_ROWS = 100_000
 
 
 def _check_rows(screener: Screener, queries: pl.Series) -> list[Verdict]:
@@ -175,7 +211,8 @@ def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
         found_rows.append(rows)
         verdicts = _check_rows(screener, queries.gather(rows))
     else:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        workers = max(1, min(pl.thread_pool_size(), len(starts)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
                 pool.submit(candidate_rows, screener, queries.slice(start, CHUNK_ROWS))
                 for start in starts
@@ -185,29 +222,26 @@ def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
                 found_rows.append(rows)
                 verdicts += _check_rows(screener, queries.gather(rows))
     rows = pl.concat(found_rows) if found_rows else pl.Series("row", [], pl.UInt32())
-    # Lists go through Arrow: Polars builds a list column from Python lists one Series at a time.
+    return _assemble(n, rows, verdicts)
+
+
+def _assemble(n: int, rows: pl.Series, verdicts: list[Verdict]) -> pl.DataFrame:
+    """The output: row ``rows[i]`` gets ``verdicts[i]``, every other row "not blocked"."""
+    # Lists go through Arrow: Polars builds a list column from Python lists one Series at a
+    # time. A last row holds the verdict of every row not checked; one gather places them all.
     strings = pa.list_(pa.string())
     found = pl.from_arrow(
         pa.table(
             {
-                "row": pa.array(rows.to_numpy(), type=pa.uint32()),
-                "blocked": pa.array([v.blocked for v in verdicts], type=pa.bool_()),
-                "categories": pa.array([list(v.categories) for v in verdicts], type=strings),
-                "rules": pa.array([list(v.rules) for v in verdicts], type=strings),
-                "age": pa.array([v.age for v in verdicts], type=pa.string()),
+                "blocked": pa.array([v.blocked for v in verdicts] + [False], type=pa.bool_()),
+                "categories": pa.array([list(v.categories) for v in verdicts] + [[]], type=strings),
+                "rules": pa.array([list(v.rules) for v in verdicts] + [[]], type=strings),
+                "age": pa.array([v.age for v in verdicts] + [None], type=pa.string()),
             }
         )
     )
     assert isinstance(found, pl.DataFrame)
     found = found.cast({"categories": pl.List(pl.String()), "rules": pl.List(pl.String())})
-    out = (
-        pl.DataFrame({"row": pl.arange(0, n, dtype=pl.UInt32(), eager=True)})
-        .join(found, on="row", how="left", maintain_order="left")
-        .select(
-            pl.col("blocked").fill_null(False),
-            pl.col("categories").fill_null([]),
-            pl.col("rules").fill_null([]),
-            pl.col("age"),
-        )
-    )
-    return out
+    where = np.full(n, len(verdicts), dtype=np.uint32)
+    where[rows.to_numpy()] = np.arange(len(verdicts), dtype=np.uint32)
+    return found[where]
