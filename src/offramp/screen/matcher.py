@@ -32,6 +32,8 @@ _RAW_LIMIT = 4 * MAX_QUERY_CHARS
 MAX_SPAN_KEYS = 8_000
 #: Tokens whose flags are remembered; the cache is emptied when full.
 TOKEN_CACHE_SIZE = 1 << 20
+#: Verdicts remembered by (entries found, age band); emptied when full.
+DECISION_CACHE_SIZE = 1 << 16
 
 # Token flags. HIT: a listed term (not only an exception) lies wholly inside the token. FIRST /
 # UFIRST: the token ends with the first word of a phrase term / exception. SINGLE: one
@@ -63,6 +65,7 @@ class Screener:
         self._cache: dict[str, int] = {}
         self._cold: set[str] = set()  # tokens whose flags are 0: they take part in nothing
         self._entries: dict[str, frozenset[int]] = {}  # token -> entries inside it (ANY tokens)
+        self._decisions: dict[tuple[frozenset[int], str | None], Verdict] = {}
         self._second_pass = [i for i, r in enumerate(index.rules) if r.with_category]
         self._words = words.load(index.languages)
 
@@ -228,7 +231,9 @@ class Screener:
         toks = spans.tokens(folded)
         hits: set[int] = set()
         for i, tok in enumerate(toks):
-            key = "\x00" + tok
+            # plain lower-case letters fold to themselves: the same key (and cached flags) as
+            # in the fast stage; any other token is looked up as it is (NUL: already folded)
+            key = tok if tok.isascii() and tok.isalpha() and tok.islower() else "\x00" + tok
             flags = self._cache.get(key)
             if flags is None:
                 flags = self._token_flags(key)
@@ -347,8 +352,20 @@ class Screener:
         return out
 
     def _decide(self, hits: set[int], age: str | None) -> Verdict:
+        """The verdict of the entries found and the age band (remembered: a log repeats a
+        few combinations endlessly)."""
         if not hits and age is None:
             return self._clear
+        key = (frozenset(hits), age)
+        verdict = self._decisions.get(key)
+        if verdict is None:
+            verdict = self._decide_now(hits, age)
+            if len(self._decisions) >= DECISION_CACHE_SIZE:
+                self._decisions.clear()
+            self._decisions[key] = verdict
+        return verdict
+
+    def _decide_now(self, hits: set[int], age: str | None) -> Verdict:
         rules = self.index.rules
         entries = self.index.entries
         state: dict[int, tuple[bool, set[int], bool]] = {}
