@@ -134,6 +134,8 @@ class DraftStore:
                 cursor.execute(sql, params)
                 row = cursor.fetchone() if fetch else None
                 cursor.close()
+                # A no-op in autocommit; commits when an in-memory database shares the main engine.
+                connection.commit()
                 return row
             except driver_errors as exc:
                 connection.invalidate()  # never hand a broken connection to the next page

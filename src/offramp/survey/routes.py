@@ -209,12 +209,25 @@ async def submit(request: Request) -> Response:
     if fields.get(HONEYPOT, [""])[0]:
         # Automated submissions fill the hidden field; they get the same page and store nothing.
         return _html(render.thanks_html(chrome, instrument))
+    # The rest (load the draft, apply the page, save, render) is one trip to a worker thread: a
+    # trip costs more than the draft's database statements, and a page needs several of them.
+    return await run_in_threadpool(_submit_in_thread, request, svc, published, fields, language)
+
+
+def _submit_in_thread(
+    request: Request,
+    svc: Services,
+    published: PublishedInstrument,
+    fields: dict[str, list[str]],
+    language: str,
+) -> Response:
+    instrument = published.instrument
+    chrome = _chrome(request, svc, instrument, language)
     token = (fields.get("token") or [""])[0]
     try:
-        state = await run_in_threadpool(load_state, svc.repository, token, instrument.id)
+        state = load_state(svc.repository, token, instrument.id)
         if state is None:
-            already = await run_in_threadpool(svc.repository.has_submission, token_hash(token))
-            if already:
+            if svc.repository.has_submission(token_hash(token)):
                 # A double click on the last page, or its replay: the first one was stored.
                 return _html(render.thanks_html(chrome, instrument))
             if fields.get("page", [""])[0] != "consent" and instrument.consent is not None:
@@ -231,7 +244,7 @@ async def submit(request: Request) -> Response:
             ),
             409,
         )
-    instrument = await _instrument_for(request, svc, published, state)
+    instrument = _instrument_for(request, svc, published, state)
     step = advance(instrument, state, fields, time.time())
     ttl = svc.settings.draft_ttl_days
     if step.action == "decline":
@@ -241,25 +254,25 @@ async def submit(request: Request) -> Response:
         if _is_preview(request):
             found = step.walk or flow.walk(instrument, state.answers)
             return _html(render.thanks_html(chrome, instrument, dict(found.effective)))
-        await run_in_threadpool(_complete, svc, instrument, state, token)
+        _complete(svc, instrument, state, token)
         return _html(render.thanks_html(chrome, instrument))
     if step.action == "park":
         if not _buckets(request, svc).take(instrument.id, EXPENSIVE):
             return _notice(chrome, "busy", 429, title_key="busy_title", restart=False)
         code = resume.new_code()
-        parked_token = await run_in_threadpool(resume.token_for_code, code, instrument.id)
-        await run_in_threadpool(save_state, svc.repository, parked_token, state, ttl)
+        parked_token = resume.token_for_code(code, instrument.id)
+        save_state(svc.repository, parked_token, state, ttl)
         tombstone = SurveyState(
             instrument.id, state.version, state.language, state.arm, parked=True
         )
-        await run_in_threadpool(save_state, svc.repository, token, tombstone, ttl)
+        save_state(svc.repository, token, tombstone, ttl)
         chrome = _chrome(request, svc, instrument, state.language)
         html = render.resume_code_html(
             chrome, instrument, code, parked_token, instrument.pages[state.page].id, ttl
         )
         return _html(html)
     if step.save:
-        await run_in_threadpool(save_state, svc.repository, token, state, ttl)
+        save_state(svc.repository, token, state, ttl)
     return _show(
         request,
         svc,
@@ -274,15 +287,13 @@ async def submit(request: Request) -> Response:
     )
 
 
-async def _instrument_for(
+def _instrument_for(
     request: Request, svc: Services, published: PublishedInstrument, state: SurveyState
 ) -> Instrument:
     """The version this respondent started on: a republished instrument does not move them."""
     if state.version == published.version or _is_preview(request):
         return published.instrument
-    older = await run_in_threadpool(
-        svc.repository.instrument_definition, published.instrument.id, state.version
-    )
+    older = svc.repository.instrument_definition(published.instrument.id, state.version)
     return published.instrument if older is None else Instrument.from_json(older)
 
 
@@ -353,7 +364,7 @@ async def resume_submit(request: Request) -> Response:
         return _html(html, 422)
     state.shown_at = time.time()
     published = _published(request, svc, instrument.id)
-    instrument = await _instrument_for(request, svc, published, state)
+    instrument = await run_in_threadpool(_instrument_for, request, svc, published, state)
     return _show(request, svc, instrument, state, token)
 
 
