@@ -141,27 +141,25 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     """
     table = _table(screener)
     state = table.state
-    frame = pl.LazyFrame({"q": queries}).with_row_index("row")
-    q, h = pl.col("q"), pl.col("h")
+    seed = table.seed
     # a row longer than MAX_QUERY_CHARS characters has more bytes than that (cheap test first)
-    long_plan = (
-        frame.filter(q.str.len_bytes() > MAX_QUERY_CHARS)
-        .filter(q.str.len_chars() > MAX_QUERY_CHARS)
-        .select("row")
-    )
-    token_plan = (
-        frame.select("row", q.str.split(" ").alias("tok"))
-        .explode("tok")
-        .with_columns(pl.col("tok").hash(table.seed).alias("h"))
-        .with_columns(h.is_in(state.known).alias("known"))
-        .filter(h.is_in(state.hot_h) | ~pl.col("known"))
-    )
-    long_rows, tokens = pl.collect_all([long_plan, token_plan])
-    unknown = tokens.filter(~pl.col("known"))
+    long_rows = (queries.str.len_bytes() > MAX_QUERY_CHARS).arg_true()
+    if len(long_rows):
+        long_rows = long_rows.filter(queries.gather(long_rows).str.len_chars() > MAX_QUERY_CHARS)
+    split = queries.str.split(" ")  # never an empty list: "" splits into [""]
+    hashes = split.list.eval(pl.element().hash(seed)).explode()
+    known = hashes.is_in(state.known)
+    where = (hashes.is_in(state.hot_h) | ~known).arg_true()  # token positions, few
+    ends = split.list.len().cum_sum().to_numpy()
+    rows = np.searchsorted(ends, where.to_numpy(), side="right")
+    tokens = pl.DataFrame({"row": rows.astype(np.uint32), "h": hashes.gather(where)})
     flags = state.hot
-    if len(unknown):
-        learned = _learn(screener, table, unknown.select("tok", "h").unique("h"))
-        flags = pl.concat([flags, learned])
+    if not known.all():
+        # the texts of the new tokens, from the rows that hold one
+        new = split.gather(rows[~known.gather(where).to_numpy()]).explode()
+        new = pl.DataFrame({"tok": new, "h": new.hash(seed)})
+        new = new.filter(~pl.col("h").is_in(state.known)).unique("h")
+        flags = pl.concat([flags, _learn(screener, table, new)])
     fc = pl.col("f")
     per_row = (
         tokens.select("row", "h")
@@ -178,7 +176,7 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
         | (((a & AGEW) != 0) & ((a & NUMS) != 0))
         | (pl.col("singles") >= 2)
     )["row"]
-    return pl.concat([long_rows.get_column("row"), picked]).unique().sort()
+    return pl.concat([long_rows.cast(pl.UInt32), picked.cast(pl.UInt32)]).unique().sort()
 
 
 #: Rows per chunk. Chunks are screened column-wise on ``pl.thread_pool_size()`` threads at
