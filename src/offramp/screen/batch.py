@@ -156,8 +156,8 @@ def candidate_rows(screener: Screener, queries: pl.Series) -> pl.Series:
     flags = state.hot
     if not known.all():
         # the texts of the new tokens, from the rows that hold one
-        new = split.gather(rows[~known.gather(where).to_numpy()]).explode()
-        new = pl.DataFrame({"tok": new, "h": new.hash(seed)})
+        texts = split.gather(rows[~known.gather(where).to_numpy()]).explode()
+        new = pl.DataFrame({"tok": texts, "h": texts.hash(seed)})
         new = new.filter(~pl.col("h").is_in(state.known)).unique("h")
         flags = pl.concat([flags, _learn(screener, table, new)])
     fc = pl.col("f")
