@@ -7,16 +7,19 @@ escaped by the template environment; nothing here marks a string safe.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from markupsafe import Markup
+
 from offramp.survey import flow, ui
-from offramp.survey.instrument import Instrument, Page, Question, Text, pick
+from offramp.survey.instrument import Block, Instrument, Page, Question, Text, pick
 from offramp.web.i18n import language_name
-from offramp.web.templating import render
+from offramp.web.templating import environment, render
 
 HONEYPOT = "__website"
 """A field people never see; bots fill it. Two underscores: no question can be named like it."""
@@ -148,6 +151,78 @@ class _View:
         return item
 
 
+# -- page items -------------------------------------------------------------------------------
+# A question nobody has answered yet renders the same for every respondent who sees it in that
+# language and choice order, and that is most questions of most pages (the page after the one
+# just posted). Its HTML is kept, keyed by everything the macro reads, so most page renders only
+# fill in their frame. A question with an answer, an error, or another answer piped into its
+# text is rendered afresh and never kept: answers are not held in memory past their request.
+_FRAGMENTS: dict[tuple[Any, ...], Markup] = {}
+_FRAGMENT_LIMIT = 20_000
+
+
+@functools.cache
+def _macros() -> Any:
+    return environment.get_template("fragments.html").module
+
+
+def _pristine_key(kind: str, item: View, lang: str) -> tuple[Any, ...] | None:
+    if item.piped or item.error or item.value:
+        return None
+    if any(c.checked for c in item.choices) or any(m.checked for m in item.missing):
+        return None
+    if any(r.position for r in item.rank):
+        return None
+    return (
+        kind, lang, item.type, item.name, item.label, item.hint, item.appearance, item.max_length,
+        tuple((c.value, c.label, c.missing) for c in item.choices),
+        tuple((m.value, m.label) for m in item.missing),
+        tuple((r.value, r.label) for r in item.rank),
+    )
+
+
+def _escaped(html: object) -> Markup:
+    """A macro's output: escaped by the environment, never a string marked safe here."""
+    if not isinstance(html, Markup):
+        raise TypeError("survey macros must render with autoescaping")
+    return html
+
+
+def _fragment(kind: str, item: View, lang: str, make: Any) -> Markup:
+    key = _pristine_key(kind, item, lang)
+    if key is None:
+        return _escaped(make())
+    html = _FRAGMENTS.get(key)
+    if html is None:
+        html = _escaped(make())
+        if len(_FRAGMENTS) >= _FRAGMENT_LIMIT:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[key] = html
+    return html
+
+
+def _question_html(item: View, words: Mapping[str, str], lang: str) -> Markup:
+    return _fragment("question", item, lang, lambda: _macros().question(item, words))
+
+
+def _block_html(view: _View, block: Block, questions: list[View],
+                words: Mapping[str, str]) -> Markup:
+    heading = View(
+        block=block.name,
+        label=view.piped(block.label),
+        hint=view.piped(block.hint) if block.hint else "",
+        columns=[(c.label, c.missing) for c in questions[0].choices],
+    )
+    macros = _macros()
+    if block.is_grid:
+        rows = Markup("").join(
+            _fragment("row", q, view.language, lambda q=q: macros.grid_row(q)) for q in questions
+        )
+        return _escaped(macros.grid(heading, rows))
+    body = Markup("").join(_question_html(q, words, view.language) for q in questions)
+    return _escaped(macros.block(heading, body))
+
+
 def page_html(
     chrome: Chrome,
     instrument: Instrument,
@@ -186,27 +261,31 @@ def page_html(
             if question.type in ("select_multiple", "rank"):
                 default = question.default.split()
             fields.update(answer_fields(question, default))
-    items: list[View] = []
+    items: list[Markup] = []
     blocks = {b.name: b for b in page.blocks}
+    words = chrome.t
+    group: list[View] = []
+    group_block: Block | None = None
+
+    def close_group() -> None:
+        if group_block is not None:
+            items.append(_block_html(view, group_block, group, words))
+
     for question in visible:
         if not question.answers and question.type != "note":
             continue
         entry = view.question(question, fields, errors.get(question.name, ""))
+        entry.piped = "${" in view.pick(question.label) + view.pick(question.hint)
         block = blocks.get(question.block or "")
+        if block is not None and group_block is not None and block.name == group_block.name:
+            group.append(entry)
+            continue
+        close_group()
+        group, group_block = [entry], block
         if block is None:
-            items.append(View(kind="question", q=entry, block=None))
-            continue
-        if items and items[-1].block == block.name:
-            items[-1].questions.append(entry)
-            continue
-        items.append(View(
-            kind="grid" if block.is_grid else "block",
-            block=block.name,
-            label=view.piped(block.label),
-            hint=view.piped(block.hint) if block.hint else "",
-            questions=[entry],
-            columns=[(c.label, c.missing) for c in entry.choices],
-        ))
+            items.append(_question_html(entry, words, chrome.lang) + "\n")
+            group_block = None
+    close_group()
     position, total = flow.progress(instrument, page_index, found)
     summary = [
         (name, view.piped(instrument.question(name).label), message)

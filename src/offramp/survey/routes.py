@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -98,6 +99,21 @@ def _form_lists(form: FormData) -> dict[str, list[str]]:
 
 
 async def _read_form(request: Request) -> dict[str, list[str]] | None:
+    """The posted fields; None when they cannot be read (the caller answers 400)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/x-www-form-urlencoded":
+        # What every browser sends for our forms. The standard library parses it in a tenth of
+        # the time of the general multipart machinery behind request.form().
+        try:
+            body = (await request.body()).decode("utf-8", "replace")
+            pairs = parse_qsl(body, keep_blank_values=True, encoding="utf-8",
+                              errors="replace", max_num_fields=MAX_FIELDS)
+        except ValueError:
+            return None
+        values: dict[str, list[str]] = {}
+        for key, value in pairs:
+            values.setdefault(key, []).append(value[:MAX_FIELD_CHARS])
+        return values
     try:
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     except HTTPException:
