@@ -116,11 +116,8 @@ _HOT = HIT | COMPLEX | FIRST | NUM | UNIT | SINGLE | AGE | AGEW | NUMS
 def _learn(screener: Screener, table: _TokenTable, new: pl.DataFrame) -> pl.DataFrame:
     """Flags (h, f) of tokens the table does not know, from ``check``'s own token analysis;
     the table grows by them."""
-    cache = screener._cache
-    flags = []
-    for tok in new.get_column("tok").to_list():
-        f = cache.get(tok)
-        flags.append(screener._token_flags(tok) if f is None else f)
+    token_flags = screener.raw_token_flags
+    flags = [token_flags(tok) for tok in new.get_column("tok").to_list()]
     learned = new.select("h").with_columns(pl.Series("f", flags, dtype=pl.Int64()))
     # one assignment publishes the grown table; two batches on two threads may each drop
     # the other's new tokens, which are then learned again: harmless, and no lock is

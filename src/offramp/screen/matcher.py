@@ -46,6 +46,15 @@ AGEW, NUMS, AGE = 512, 1024, 2048
 _RUNS = re.compile(r"(.)\1+")
 
 
+def cache_key(folded: str) -> str:
+    """The token-cache key of a folded token: itself when it is plain lower-case letters (it
+    folds to itself, so it is also the key of that raw token), else NUL and the token (NUL
+    never survives folding, so such a key cannot be a raw token of ``check``'s fast stage)."""
+    if folded.isascii() and folded.isalpha() and folded.islower():
+        return folded
+    return "\x00" + folded
+
+
 def age_possible(flags: int) -> bool:
     """True when tokens with these flags (OR-ed over a query) could state an age."""
     return bool(
@@ -151,8 +160,20 @@ class Screener:
             # unit with one reading, so its only span keys are its collapse variants
             folded = tok
             keys: set[str] | None = set(collapse_variants(tok))
+        elif tok.startswith("\x00"):
+            folded = tok[1:]
+            keys = None
         else:
-            folded = tok[1:] if tok.startswith("\x00") else fold(tok)
+            # flags depend only on the folded token: analyse each folded token once, however
+            # many raw spellings it has (Zorblax, ZORBLAX, zörblax)
+            folded = fold(tok)
+            key = cache_key(folded)
+            if key != tok:
+                flags = self._cache.get(key)
+                if flags is None:
+                    flags = self._token_flags(key)
+                self._remember(tok, flags)
+                return flags
             keys = None
         if not folded:
             flags = EMPTY
@@ -206,13 +227,23 @@ class Screener:
                     flags |= UNIT
                 if age.age_word_at_end.search(folded):
                     flags |= AGEW
+        self._remember(tok, flags)
+        return flags
+
+    def _remember(self, tok: str, flags: int) -> None:
         if len(self._cache) >= TOKEN_CACHE_SIZE:
             self._cache.clear()
             self._cold.clear()
         self._cache[tok] = flags
         if not flags:
             self._cold.add(tok)
-        return flags
+
+    def raw_token_flags(self, tok: str) -> int:
+        """The flags of one token of a query split at ASCII spaces only (the batch path), as
+        ``check`` sees it. Unlike a cache key, such a token may itself begin with NUL."""
+        key = cache_key(fold(tok)) if tok.startswith("\x00") else tok
+        flags = self._cache.get(key)
+        return self._token_flags(key) if flags is None else flags
 
     # --- the full stage ----------------------------------------------------------------------
 
@@ -231,9 +262,7 @@ class Screener:
         toks = spans.tokens(folded)
         hits: set[int] = set()
         for i, tok in enumerate(toks):
-            # plain lower-case letters fold to themselves: the same key (and cached flags) as
-            # in the fast stage; any other token is looked up as it is (NUL: already folded)
-            key = tok if tok.isascii() and tok.isalpha() and tok.islower() else "\x00" + tok
+            key = cache_key(tok)
             flags = self._cache.get(key)
             if flags is None:
                 flags = self._token_flags(key)
