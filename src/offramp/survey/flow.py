@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from offramp.survey import ui
 from offramp.survey.expressions import ExpressionError, parse, to_string, truthy
 from offramp.survey.instrument import (
+    ANSWER_TYPES,
     RESERVED_NUMBERS,
     Choice,
     Instrument,
@@ -46,15 +47,61 @@ def _holds(expression: str | None, answers: Mapping[str, Any], current: Any = No
         return False
 
 
+Condition = Callable[[Mapping[str, Any]], bool]
+
+
+def _condition(expression: str | None) -> Condition | None:
+    """`expression` parsed once into a test of the answers; None when there is nothing to test."""
+    if not expression:
+        return None
+    try:
+        parsed = parse(expression)
+    except ExpressionError:
+        return lambda _answers: False  # as _holds: a condition that cannot be read hides
+
+    def holds(answers: Mapping[str, Any]) -> bool:
+        try:
+            return truthy(parsed.evaluate(answers, None))
+        except ExpressionError:
+            return False
+
+    return holds
+
+
+@dataclass(frozen=True)
+class _PagePlan:
+    """A page's skip logic, parsed once: what a walk asks of every page on every request."""
+
+    relevant: Condition | None
+    blocks: tuple[tuple[str, Condition], ...]
+    """(name, condition) of the blocks that have one."""
+    questions: tuple[tuple[Question, Condition | None, str | None], ...]
+    """(question, its condition, its block) of every question but calculations, in order."""
+
+    @classmethod
+    def of(cls, page: Page) -> _PagePlan:
+        blocks = tuple(
+            (b.name, condition) for b in page.blocks
+            if (condition := _condition(b.relevant)) is not None
+        )
+        questions = tuple(
+            (q, _condition(q.relevant), q.block) for q in page.questions if q.type != "calculate"
+        )
+        return cls(_condition(page.relevant), blocks, questions)
+
+    def visible(self, answers: Mapping[str, Any]) -> tuple[Question, ...]:
+        if self.relevant is not None and not self.relevant(answers):
+            return ()
+        hidden = {name for name, holds in self.blocks if not holds(answers)}
+        return tuple(
+            q for q, holds, block in self.questions
+            if (block is None or block not in hidden) and (holds is None or holds(answers))
+        )
+
+
 def visible_questions(page: Page, answers: Mapping[str, Any]) -> list[Question]:
     """The questions of `page` a respondent with `answers` is shown (none if the page is hidden)."""
-    if not _holds(page.relevant, answers):
-        return []
-    hidden_blocks = {b.name for b in page.blocks if not _holds(b.relevant, answers)}
-    return [
-        q for q in page.questions
-        if q.type != "calculate" and q.block not in hidden_blocks and _holds(q.relevant, answers)
-    ]
+    return list(_PagePlan.of(page).visible(answers))
 
 
 def choice_order(question: Question, seed: int | None) -> list[Choice]:
@@ -128,11 +175,11 @@ def walk(instrument: Instrument, answers: Mapping[str, Any]) -> Walk:
     effective: Answers = {}
     visible: list[tuple[Question, ...]] = []
     shown: list[str] = []
-    for page in instrument.pages:
-        questions = tuple(visible_questions(page, effective))
+    for page_plan in plan.pages:
+        questions = page_plan.visible(effective)
         visible.append(questions)
         for question in questions:
-            if not question.answers:
+            if question.type not in ANSWER_TYPES:
                 continue
             shown.append(question.name)
             if question.name in answers:
@@ -379,6 +426,7 @@ class _Plan:
     after every page; otherwise once at the end)."""
     page_reads: tuple[frozenset[str], ...]
     """Per page, the questions whose answers decide what the page shows."""
+    pages: tuple[_PagePlan, ...]
 
 
 _PLANS: dict[int, tuple[Instrument, _Plan]] = {}
@@ -428,7 +476,8 @@ def _plan(instrument: Instrument) -> _Plan:
         steering |= reads_here
         for question in page.questions:
             steering |= _variables(question.choice_filter, choice_filter=True)
-    plan = _Plan(tuple(ordered), bool(steering & set(calcs)), tuple(page_reads))
+    plan = _Plan(tuple(ordered), bool(steering & set(calcs)), tuple(page_reads),
+                 tuple(_PagePlan.of(page) for page in instrument.pages))
     if len(_PLANS) > 64:
         _PLANS.clear()
     _PLANS[id(instrument)] = (instrument, plan)
