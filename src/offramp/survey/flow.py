@@ -258,14 +258,17 @@ def parse_page(
     answers: Mapping[str, Any],
     language: str,
     seed: int | None = None,
+    *,
+    before: Walk | None = None,
 ) -> PageResult:
     """Read one page's fields into answers; errors name the question and say what to fix.
 
     A question with an error keeps its earlier answer (if any) in `answers`, so a mistake on a
-    page never costs an answer given before.
+    page never costs an answer given before. `before` is walk(instrument, answers), when the
+    caller has it already.
     """
     merged: Answers = dict(answers)
-    before = walk(instrument, answers)
+    before = before or walk(instrument, answers)
     scope = before.effective
     errors: dict[str, str] = {}
     raw_shown: dict[str, list[str]] = {}

@@ -50,12 +50,15 @@ def page_index(instrument: Instrument, page_id: str) -> int | None:
     return None
 
 
-def may_post(instrument: Instrument, state: SurveyState, index: int) -> bool:
-    """The current page, or an earlier page still shown (re-posted after the browser's Back)."""
+def may_post(instrument: Instrument, state: SurveyState, index: int,
+             before: flow.Walk | None = None) -> bool:
+    """The current page, or an earlier page still shown (re-posted after the browser's Back).
+
+    `before` is flow.walk(instrument, state.answers) when the caller has it already."""
     if index == state.page:
         return True
-    return index <= max(state.furthest, state.page) and flow.walk(
-        instrument, state.answers).page_shown(index)
+    found = before or flow.walk(instrument, state.answers)
+    return index <= max(state.furthest, state.page) and found.page_shown(index)
 
 
 def advance(
@@ -80,12 +83,14 @@ def advance(
     if nav == "stay":
         return Step("page")
     index = page_index(instrument, posted_page)
-    if index is None or not may_post(instrument, state, index):
+    before = flow.walk(instrument, state.answers) if index is not None else None
+    if index is None or not may_post(instrument, state, index, before):
         return Step("page", status=409, notice="not_your_page")
     if index != state.page:
         state.page = index
     page = instrument.pages[index]
-    result = flow.parse_page(instrument, page, fields, state.answers, state.language, state.seed)
+    result = flow.parse_page(instrument, page, fields, state.answers, state.language, state.seed,
+                             before=before)
     spent = int(max(0.0, min(now - state.shown_at, 24 * 3600)))
     state.page_seconds[page.id] = state.page_seconds.get(page.id, 0) + spent
     state.shown_at = now
