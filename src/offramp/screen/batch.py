@@ -220,23 +220,37 @@ def screen_batch(screener: Screener, column: Column) -> pl.DataFrame:
     return _assemble(n, rows, verdicts)
 
 
+def _lists(name: str, items: list[tuple[str, ...]]) -> pl.Series:
+    """A list-of-strings column from tuples, built from offsets (Polars would build one Series
+    per row; ``pa.array`` of Python lists would import pandas, a second at cold start)."""
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)), out=offsets[1:])
+    values = pl.Series([x for t in items for x in t], dtype=pl.String()).to_arrow()
+    array = pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), values)
+    return pl.Series(name, array).cast(pl.List(pl.String()))
+
+
 def _assemble(n: int, rows: pl.Series, verdicts: list[Verdict]) -> pl.DataFrame:
     """The output: row ``rows[i]`` gets ``verdicts[i]``, every other row "not blocked"."""
-    # Lists go through Arrow: Polars builds a list column from Python lists one Series at a
-    # time. A last row holds the verdict of every row not checked; one gather places them all.
-    strings = pa.list_(pa.string())
-    found = pl.from_arrow(
-        pa.table(
-            {
-                "blocked": pa.array([v.blocked for v in verdicts] + [False], type=pa.bool_()),
-                "categories": pa.array([list(v.categories) for v in verdicts] + [[]], type=strings),
-                "rules": pa.array([list(v.rules) for v in verdicts] + [[]], type=strings),
-                "age": pa.array([v.age for v in verdicts] + [None], type=pa.string()),
-            }
-        )
+    # Few distinct verdicts: a small frame of those (the first row is "not blocked, no age"),
+    # placed with one gather.
+    codes: dict[tuple[bool, tuple[str, ...], tuple[str, ...], str | None], int] = {
+        (False, (), (), None): 0
+    }
+    picked = np.fromiter(
+        (codes.setdefault((v.blocked, v.categories, v.rules, v.age), len(codes)) for v in verdicts),
+        dtype=np.uint32,
+        count=len(verdicts),
     )
-    assert isinstance(found, pl.DataFrame)
-    found = found.cast({"categories": pl.List(pl.String()), "rules": pl.List(pl.String())})
-    where = np.full(n, len(verdicts), dtype=np.uint32)
-    where[rows.to_numpy()] = np.arange(len(verdicts), dtype=np.uint32)
-    return found[where]
+    distinct = list(codes)
+    frame = pl.DataFrame(
+        [
+            pl.Series("blocked", [d[0] for d in distinct], dtype=pl.Boolean()),
+            _lists("categories", [d[1] for d in distinct]),
+            _lists("rules", [d[2] for d in distinct]),
+            pl.Series("age", [d[3] for d in distinct], dtype=pl.String()),
+        ]
+    )
+    where = np.zeros(n, dtype=np.uint32)
+    where[rows.to_numpy()] = picked
+    return frame[where]
