@@ -48,12 +48,25 @@ def _answers(instrument: Instrument) -> dict[str, object]:
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_kept_fragments_render_the_same_bytes_as_fresh_ones(instrument, lang) -> None:
     render._FRAGMENTS.clear()
+    render._FRAMES.clear()
     fresh = _all_pages(instrument, {}, lang)
     assert render._FRAGMENTS, "unanswered questions are kept"
+    assert render._FRAMES, "page frames are kept"
     assert _all_pages(instrument, {}, lang) == fresh  # now from the kept HTML
     answered = _all_pages(instrument, _answers(instrument), lang)
     render._FRAGMENTS.clear()
+    render._FRAMES.clear()
     assert _all_pages(instrument, _answers(instrument), lang) == answered
+
+
+def test_a_kept_frame_holds_neither_the_token_nor_the_arm(instrument) -> None:
+    render._FRAMES.clear()
+    first = render.page_html(_chrome("en"), instrument, 1, {}, "TOKEN-one", arm="arm<one>")
+    second = render.page_html(_chrome("en"), instrument, 1, {}, "TOKEN-two", arm="arm<two>")
+    assert 'value="TOKEN-two"' in second and 'value="arm&lt;two&gt;"' in second
+    assert first.replace("TOKEN-one", "TOKEN-two").replace("arm&lt;one", "arm&lt;two") == second
+    kept = repr(render._FRAMES)
+    assert "TOKEN-" not in kept and "arm<" not in kept and "arm&lt;" not in kept
 
 
 def test_nothing_answered_or_mistyped_is_kept(instrument) -> None:
@@ -65,7 +78,7 @@ def test_nothing_answered_or_mistyped_is_kept(instrument) -> None:
     for index in range(len(instrument.pages)):
         render.page_html(_chrome("en"), instrument, index, answers, "TOKEN",
                          posted={q.name: [MARKER] for q in instrument.questions()}, errors=errors)
-    kept = "".join(render._FRAGMENTS.values())
+    kept = "".join(html for _, html in render._FRAGMENTS.values())
     assert MARKER not in kept  # ...but never in what is kept between requests
     assert "check this" not in kept
     assert " checked" not in kept and " selected" not in kept
@@ -79,4 +92,6 @@ def test_a_question_that_pipes_an_answer_is_never_kept(instrument) -> None:
     for index in range(len(instrument.pages)):
         render.page_html(_chrome("en"), instrument, index, _answers(instrument), "TOKEN",
                          walk=found)
-    assert not any(key[3] == q.name for key in render._FRAGMENTS for q in piped)
+    kept = [question for question, _ in render._FRAGMENTS.values()]
+    assert kept, "the other questions are kept"
+    assert not any(question is q for question in kept for q in piped)

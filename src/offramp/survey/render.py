@@ -3,6 +3,11 @@
 Everything a template shows is decided here (labels in the respondent's language, choices in their
 order, what was typed, errors), so templates hold no logic and routes hold no markup. All text is
 escaped by the template environment; nothing here marks a string safe.
+
+Rendering is most of a page request's work, so what is the same for every respondent is rendered
+once and kept: a page's frame (without its token) and each unanswered question (see _Items and
+_frame). What a respondent gave is never kept; tests/survey/test_render_fragments.py checks both
+that and that kept pieces give the same bytes as a fresh render.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from offramp.survey import flow, ui
-from offramp.survey.instrument import Block, Instrument, Page, Question, Text, pick
+from offramp.survey.instrument import Block, Choice, Instrument, Page, Question, Text, pick
 from offramp.web.i18n import language_name
 from offramp.web.templating import environment, render
 
@@ -109,9 +114,15 @@ class _View:
             return ", ".join(labels.get(str(v), str(v)) for v in value)
         return labels.get(str(value), _format_number(value))
 
-    def question(self, question: Question, fields: Fields, error: str) -> View:
+    def is_piped(self, question: Question) -> bool:
+        """Whether the question's text shows an earlier answer (then it is never kept)."""
+        return "${" in self.pick(question.label) or "${" in self.pick(question.hint)
+
+    def question(self, question: Question, fields: Fields, error: str,
+                 choices: list[Choice] | None = None) -> View:
         posted = fields.get(question.name, [])
-        choices = flow.visible_choices(question, self.answers, self.seed)
+        if choices is None:
+            choices = flow.visible_choices(question, self.answers, self.seed)
         item = View(
             name=question.name,
             type=question.type,
@@ -154,31 +165,19 @@ class _View:
 # -- page items -------------------------------------------------------------------------------
 # A question nobody has answered yet renders the same for every respondent who sees it in that
 # language and choice order, and that is most questions of most pages (the page after the one
-# just posted). Its HTML is kept, keyed by everything the macro reads, so most page renders only
-# fill in their frame. A question with an answer, an error, or another answer piped into its
-# text is rendered afresh and never kept: answers are not held in memory past their request.
-_FRAGMENTS: dict[tuple[Any, ...], Markup] = {}
+# just posted). Its HTML is kept, keyed by the question and everything else the macro reads, so
+# most page renders only fill in their frame. A question with an answer, an error, or another
+# answer piped into its text is rendered afresh and never kept: answers are not held in memory
+# past their request.
+_FRAGMENTS: dict[tuple[Any, ...], tuple[Question, Markup]] = {}
+"""(kind, language, id of the question, choice order) -> (the question, its HTML). The question
+is kept beside its HTML so that an id reused by a reloaded instrument cannot match."""
 _FRAGMENT_LIMIT = 20_000
 
 
 @functools.cache
 def _macros() -> Any:
     return environment.get_template("fragments.html").module
-
-
-def _pristine_key(kind: str, item: View, lang: str) -> tuple[Any, ...] | None:
-    if item.piped or item.error or item.value:
-        return None
-    if any(c.checked for c in item.choices) or any(m.checked for m in item.missing):
-        return None
-    if any(r.position for r in item.rank):
-        return None
-    return (
-        kind, lang, item.type, item.name, item.label, item.hint, item.appearance, item.max_length,
-        tuple((c.value, c.label, c.missing) for c in item.choices),
-        tuple((m.value, m.label) for m in item.missing),
-        tuple((r.value, r.label) for r in item.rank),
-    )
 
 
 def _escaped(html: object) -> Markup:
@@ -188,39 +187,47 @@ def _escaped(html: object) -> Markup:
     return html
 
 
-def _fragment(kind: str, item: View, lang: str, make: Any) -> Markup:
-    key = _pristine_key(kind, item, lang)
-    if key is None:
-        return _escaped(make())
-    html = _FRAGMENTS.get(key)
-    if html is None:
-        html = _escaped(make())
-        if len(_FRAGMENTS) >= _FRAGMENT_LIMIT:
-            _FRAGMENTS.clear()
-        _FRAGMENTS[key] = html
-    return html
+class _Items:
+    """Renders the questions of one page, from kept HTML where a question is untouched."""
 
+    def __init__(self, view: _View, fields: Fields, touched: set[str],
+                 errors: Mapping[str, str], words: Mapping[str, str]) -> None:
+        self.view = view
+        self.fields = fields
+        self.touched = touched
+        self.errors = errors
+        self.words = words
+        self.macros = _macros()
 
-def _question_html(item: View, words: Mapping[str, str], lang: str) -> Markup:
-    return _fragment("question", item, lang, lambda: _macros().question(item, words))
+    def html(self, kind: str, question: Question, choices: list[Choice]) -> Markup:
+        error = self.errors.get(question.name, "")
+        key: tuple[Any, ...] | None = None
+        if not error and question.name not in self.touched and not self.view.is_piped(question):
+            key = (kind, self.view.language, id(question), tuple(c.value for c in choices))
+            kept = _FRAGMENTS.get(key)
+            if kept is not None and kept[0] is question:
+                return kept[1]
+        entry = self.view.question(question, self.fields, error, choices)
+        macro = self.macros.question if kind == "question" else self.macros.grid_row
+        html = _escaped(macro(entry, self.words) if kind == "question" else macro(entry))
+        if key is not None:
+            if len(_FRAGMENTS) >= _FRAGMENT_LIMIT:
+                _FRAGMENTS.clear()
+            _FRAGMENTS[key] = (question, html)
+        return html
 
-
-def _block_html(view: _View, block: Block, questions: list[View],
-                words: Mapping[str, str]) -> Markup:
-    heading = View(
-        block=block.name,
-        label=view.piped(block.label),
-        hint=view.piped(block.hint) if block.hint else "",
-        columns=[(c.label, c.missing) for c in questions[0].choices],
-    )
-    macros = _macros()
-    if block.is_grid:
-        rows = Markup("").join(
-            _fragment("row", q, view.language, lambda q=q: macros.grid_row(q)) for q in questions
+    def block(self, block: Block, group: list[tuple[Question, list[Choice]]]) -> Markup:
+        heading = View(
+            block=block.name,
+            label=self.view.piped(block.label),
+            hint=self.view.piped(block.hint) if block.hint else "",
+            columns=[(self.view.pick(c.label), c.missing) for c in group[0][1]],
         )
-        return _escaped(macros.grid(heading, rows))
-    body = Markup("").join(_question_html(q, words, view.language) for q in questions)
-    return _escaped(macros.block(heading, body))
+        if block.is_grid:
+            rows = Markup("").join(self.html("row", q, choices) for q, choices in group)
+            return _escaped(self.macros.grid(heading, rows))
+        body = Markup("").join(self.html("question", q, choices) for q, choices in group)
+        return _escaped(self.macros.block(heading, body))
 
 
 def page_html(
@@ -249,7 +256,9 @@ def page_html(
     errors = errors or {}
     visible = list(found.visible[page_index])
     fields: dict[str, list[str]] = {}
+    touched: set[str] = set()
     for question in visible:
+        known = len(fields)
         if posted is not None:
             for key, values in posted.items():
                 if key == question.name or key.startswith(question.name + "__"):
@@ -261,56 +270,85 @@ def page_html(
             if question.type in ("select_multiple", "rank"):
                 default = question.default.split()
             fields.update(answer_fields(question, default))
-    items: list[Markup] = []
+        if len(fields) != known:
+            touched.add(question.name)
     blocks = {b.name: b for b in page.blocks}
-    words = chrome.t
-    group: list[View] = []
-    group_block: Block | None = None
-
-    def close_group() -> None:
-        if group_block is not None:
-            items.append(_block_html(view, group_block, group, words))
-
-    for question in visible:
-        if not question.answers and question.type != "note":
-            continue
-        entry = view.question(question, fields, errors.get(question.name, ""))
-        entry.piped = "${" in view.pick(question.label) + view.pick(question.hint)
-        block = blocks.get(question.block or "")
-        if block is not None and group_block is not None and block.name == group_block.name:
-            group.append(entry)
-            continue
-        close_group()
-        group, group_block = [entry], block
+    shown = [
+        (q, flow.visible_choices(q, answers, seed), blocks.get(q.block or ""))
+        for q in visible if q.answers or q.type == "note"
+    ]
+    render_items = _Items(view, fields, touched, errors, chrome.t)
+    items: list[Markup] = []
+    start = 0
+    while start < len(shown):
+        question, choices, block = shown[start]
         if block is None:
-            items.append(_question_html(entry, words, chrome.lang) + "\n")
-            group_block = None
-    close_group()
+            items.append(render_items.html("question", question, choices) + "\n")
+            start += 1
+            continue
+        end = start + 1
+        while end < len(shown) and shown[end][2] is block:
+            end += 1
+        items.append(render_items.block(block, [(q, c) for q, c, _ in shown[start:end]]))
+        start = end
     position, total = flow.progress(instrument, page_index, found)
+    has_back = found.previous_page(page_index) is not None
     summary = [
         (name, view.piped(instrument.question(name).label), message)
         for name, message in errors.items()
     ]
-    return render(
-        "page.html",
+    context: dict[str, Any] = dict(
         c=chrome,
         t=chrome.t,
         lang=chrome.lang,
         title=view.pick(page.title) or view.pick(instrument.title),
         survey_title=view.pick(instrument.title),
-        items=items,
-        token=token,
         page_id=page.id,
         progress=ui.text(chrome.lang, "progress", n=position, total=total),
         position=position,
         total=total,
-        has_back=found.previous_page(page_index) is not None,
+        has_back=has_back,
         can_save=can_save,
         honeypot=HONEYPOT,
-        arm=arm,
         summary=summary,
         notice=notice,
     )
+    if not summary and not notice:
+        frame_key = ("page", id(instrument), page_index, chrome.lang, chrome.action,
+                     chrome.help_href, chrome.leave_href, chrome.preview, tuple(chrome.languages),
+                     position, total, has_back, can_save)
+        parts = _frame(frame_key, instrument, context)
+        if parts is not None:
+            head, between, before_items, tail = parts
+            return "".join([head, escape(token), between, escape(arm), before_items, *items, tail])
+    return render("page.html", **context, token=token, arm=arm, items=items)
+
+
+# The frame of a page (everything but the form's token, its arm and the questions) is the same
+# for every respondent on that page at that point of the survey: it is rendered once with markers
+# where those go, and kept in pieces. Pages with errors or a notice are rendered whole.
+_SLOTS = ("\x00token\x00", "\x00arm\x00", "\x00items\x00")
+_FRAMES: dict[tuple[Any, ...], tuple[Instrument, tuple[str, ...]]] = {}
+
+
+def _frame(key: tuple[Any, ...], instrument: Instrument,
+           context: Mapping[str, Any]) -> tuple[str, ...] | None:
+    kept = _FRAMES.get(key)
+    if kept is not None and kept[0] is instrument:
+        return kept[1]
+    token, arm, items = _SLOTS
+    html = render("page.html", **context, token=token, arm=arm, items=[items])
+    pieces: list[str] = []
+    for slot in _SLOTS:
+        before, found, html = html.partition(slot)
+        if not found or slot in html:
+            return None  # a marker the template does not show exactly once: render whole
+        pieces.append(before)
+    pieces.append(html)
+    if len(_FRAMES) >= _FRAGMENT_LIMIT:
+        _FRAMES.clear()
+    _FRAMES[key] = (instrument, tuple(pieces))
+    return tuple(pieces)
 
 
 def consent_html(chrome: Chrome, instrument: Instrument, token: str, arm: str) -> str:
