@@ -64,7 +64,7 @@ class _Segment:
 
 def _merge(segments: list[_Segment]) -> _Segment:
     a = np.concatenate([s.a for s in segments])
-    order = np.argsort(a, kind="stable")
+    order = np.argsort(a)
     return _Segment(a[order], np.concatenate([s.b for s in segments])[order],
                     np.concatenate([s.code for s in segments])[order])
 
@@ -91,7 +91,7 @@ class VerdictMemo:
         """Codes for the keys (a, b); -1 where the query has not been screened yet."""
         with self._lock:
             segments = list(self._segments)
-        order = np.argsort(a, kind="stable")
+        order = np.argsort(a)
         a_sorted, b_sorted = a[order], b[order]
         found = np.full(a.shape, -1, dtype=np.int32)
         for segment in segments:
