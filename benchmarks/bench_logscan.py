@@ -108,6 +108,8 @@ def main() -> None:
         print(f"  distinct queries: {distinct:,} ({distinct / args.rows:.2%} of rows)",
               flush=True)
 
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before "
+              "the scans", flush=True)
         # the same partitions for both paths; at least ~16 so that Dask has work to spread
         chunk = ["--chunk-rows", str(max(1_000_000, args.rows // 16))]
         out = folder / "scan-local"
@@ -150,6 +152,7 @@ def main() -> None:
                   f"{worker_hours * 60 / 64:,.0f} min on 64 workers, "
                   f"{worker_hours * 60 / 256:,.0f} min on 256 (plus start-up and merging)",
                   flush=True)
+        print(f"load average at end {os.getloadavg()[0]:.1f}", flush=True)
         print("note: the machine is shared (2 cores, other engineers' tests and benchmarks "
               "running); figures are lower bounds", flush=True)
     finally:
