@@ -94,6 +94,13 @@ class DraftStore:
         self._day: Callable[[dt.date], Any] = dt.date.isoformat if sqlite else (lambda d: d)
 
     @property
+    def reads_never_wait(self) -> bool:
+        """True on a SQLite file in WAL mode: a read never waits for a writer or for the disk,
+        so a caller may run it where blocking would hurt (an event loop)."""
+        url = self._main.url
+        return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+    @property
     def engine(self) -> Engine:
         # Made on first use: the command-line tools share Repository but never touch drafts.
         if self._engine is None:

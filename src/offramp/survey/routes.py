@@ -225,25 +225,12 @@ async def submit(request: Request) -> Response:
     if fields.get(HONEYPOT, [""])[0]:
         # Automated submissions fill the hidden field; they get the same page and store nothing.
         return _html(render.thanks_html(chrome, instrument))
-    # The rest (load the draft, apply the page, save, render) is one trip to a worker thread: a
-    # trip costs more than the draft's database statements, and a page needs several of them.
-    return await run_in_threadpool(_submit_in_thread, request, svc, published, fields, language)
-
-
-def _submit_in_thread(
-    request: Request,
-    svc: Services,
-    published: PublishedInstrument,
-    fields: dict[str, list[str]],
-    language: str,
-) -> Response:
-    instrument = published.instrument
-    chrome = _chrome(request, svc, instrument, language)
     token = (fields.get("token") or [""])[0]
     try:
-        state = load_state(svc.repository, token, instrument.id)
+        state = await _load(svc, token, instrument.id)
         if state is None:
-            if svc.repository.has_submission(token_hash(token)):
+            already = await run_in_threadpool(svc.repository.has_submission, token_hash(token))
+            if already:
                 # A double click on the last page, or its replay: the first one was stored.
                 return _html(render.thanks_html(chrome, instrument))
             if fields.get("page", [""])[0] != "consent" and instrument.consent is not None:
@@ -260,7 +247,8 @@ def _submit_in_thread(
             ),
             409,
         )
-    instrument = _instrument_for(request, svc, published, state)
+    if state.version != published.version and not _is_preview(request):
+        instrument = await run_in_threadpool(_instrument_for, request, svc, published, state)
     step = advance(instrument, state, fields, time.time())
     ttl = svc.settings.draft_ttl_days
     if step.action == "decline":
@@ -270,25 +258,14 @@ def _submit_in_thread(
         if _is_preview(request):
             found = step.walk or flow.walk(instrument, state.answers)
             return _html(render.thanks_html(chrome, instrument, dict(found.effective)))
-        _complete(svc, instrument, state, token)
+        await run_in_threadpool(_complete, svc, instrument, state, token)
         return _html(render.thanks_html(chrome, instrument))
     if step.action == "park":
         if not _buckets(request, svc).take(instrument.id, EXPENSIVE):
             return _notice(chrome, "busy", 429, title_key="busy_title", restart=False)
-        code = resume.new_code()
-        parked_token = resume.token_for_code(code, instrument.id)
-        save_state(svc.repository, parked_token, state, ttl)
-        tombstone = SurveyState(
-            instrument.id, state.version, state.language, state.arm, parked=True
-        )
-        save_state(svc.repository, token, tombstone, ttl)
-        chrome = _chrome(request, svc, instrument, state.language)
-        html = render.resume_code_html(
-            chrome, instrument, code, parked_token, instrument.pages[state.page].id, ttl
-        )
-        return _html(html)
+        return await run_in_threadpool(_park, request, svc, instrument, state, token)
     if step.save:
-        save_state(svc.repository, token, state, ttl)
+        await run_in_threadpool(save_state, svc.repository, token, state, ttl)
     return _show(
         request,
         svc,
@@ -301,6 +278,32 @@ def _submit_in_thread(
         notice=step.notice,
         walk=step.walk,
     )
+
+
+async def _load(svc: Services, token: str, instrument_id: str) -> SurveyState | None:
+    """The respondent's draft. Where a read never waits for a writer (SQLite in WAL mode) it runs
+    here on the event loop: it takes microseconds, and a trip to a worker thread costs more than
+    that and makes the page work contend with the threads for the interpreter. Writes, and every
+    statement on PostgreSQL (a network round trip), go to a worker thread."""
+    if svc.repository.drafts.reads_never_wait:
+        return load_state(svc.repository, token, instrument_id)
+    return await run_in_threadpool(load_state, svc.repository, token, instrument_id)
+
+
+def _park(request: Request, svc: Services, instrument: Instrument, state: SurveyState,
+          token: str) -> Response:
+    """"Finish later": the draft moves under a new resume code; the form's token is retired."""
+    ttl = svc.settings.draft_ttl_days
+    code = resume.new_code()
+    parked_token = resume.token_for_code(code, instrument.id)
+    save_state(svc.repository, parked_token, state, ttl)
+    tombstone = SurveyState(instrument.id, state.version, state.language, state.arm, parked=True)
+    save_state(svc.repository, token, tombstone, ttl)
+    chrome = _chrome(request, svc, instrument, state.language)
+    html = render.resume_code_html(
+        chrome, instrument, code, parked_token, instrument.pages[state.page].id, ttl
+    )
+    return _html(html)
 
 
 def _instrument_for(
