@@ -95,3 +95,13 @@ def test_a_question_that_pipes_an_answer_is_never_kept(instrument) -> None:
     kept = [question for question, _ in render._FRAGMENTS.values()]
     assert kept, "the other questions are kept"
     assert not any(question is q for question in kept for q in piped)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_kept_thank_you_page_is_the_fresh_one(instrument, lang) -> None:
+    render._FRAMES.clear()
+    fresh = render.thanks_html(_chrome(lang), instrument)
+    assert render.thanks_html(_chrome(lang), instrument) is fresh  # kept
+    assert render._thanks(_chrome(lang), instrument, None) == fresh
+    recorded = render.thanks_html(_chrome(lang), instrument, {"q": MARKER})
+    assert MARKER in recorded and MARKER not in repr(render._FRAMES)  # a preview is never kept

@@ -368,6 +368,21 @@ def consent_html(chrome: Chrome, instrument: Instrument, token: str, arm: str) -
 
 def thanks_html(chrome: Chrome, instrument: Instrument,
                 recorded: Mapping[str, Any] | None = None) -> str:
+    """The debrief page. The same for everyone (but in a preview, which shows what was
+    recorded), so it is rendered once per instrument and language and kept."""
+    if recorded is not None:
+        return _thanks(chrome, instrument, recorded)
+    key = ("thanks", id(instrument), chrome.lang, chrome.action, chrome.help_href,
+           chrome.leave_href, chrome.preview, tuple(chrome.languages))
+    kept = _FRAMES.get(key)
+    if kept is not None and kept[0] is instrument:
+        return kept[1][0]
+    html = _thanks(chrome, instrument, None)
+    _FRAMES[key] = (instrument, (html,))
+    return html
+
+
+def _thanks(chrome: Chrome, instrument: Instrument, recorded: Mapping[str, Any] | None) -> str:
     view = _View(instrument, chrome.lang, {}, None)
     return render(
         "thanks.html",
