@@ -103,5 +103,7 @@ def test_the_kept_thank_you_page_is_the_fresh_one(instrument, lang) -> None:
     fresh = render.thanks_html(_chrome(lang), instrument)
     assert render.thanks_html(_chrome(lang), instrument) is fresh  # kept
     assert render._thanks(_chrome(lang), instrument, None) == fresh
-    recorded = render.thanks_html(_chrome(lang), instrument, {"q": MARKER})
+    preview = render.Chrome(lang=lang, action="/s/x", help_href="/go/help", leave_href="/leave",
+                            preview=True)
+    recorded = render.thanks_html(preview, instrument, {"q": MARKER})
     assert MARKER in recorded and MARKER not in repr(render._FRAMES)  # a preview is never kept
