@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/offramp demo
 
-# System packages the tests drive for real: Debian's Chromium + ChromeDriver (browser tests) and
-# poppler-utils (pdftotext/pdftoppm, to read the PDF report back).
-SYSTEM_PACKAGES := chromium chromium-driver poppler-utils
+# System packages the tests drive for real: Debian's Chromium + ChromeDriver (browser tests),
+# poppler-utils (pdftotext/pdftoppm, to read the PDF report back) and nginx (the auth_request
+# integration recipe is run, not just shown).
+SYSTEM_PACKAGES := chromium chromium-driver poppler-utils nginx
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v pdftotext >/dev/null; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v pdftotext >/dev/null \
+		&& [ -x /usr/sbin/nginx ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "installing Debian's $(SYSTEM_PACKAGES) for the browser and PDF tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -57,6 +58,16 @@ def _housekeeping(svc: Services) -> None:
         svc.screener.reload_if_changed()
 
 
+def counter_spill_dir(settings: Settings) -> Path:
+    """settings.counter_spill_dir, else the SQLite database's folder, else the working directory."""
+    if settings.counter_spill_dir is not None:
+        return settings.counter_spill_dir
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).resolve().parent
+    return Path.cwd()
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     svc = services or build_services(settings)
 
@@ -71,13 +82,22 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 if rounds % int(DRAFT_PURGE_SECONDS // FLUSH_SECONDS) == 0:
                     await asyncio.to_thread(_purge_drafts, svc)
 
+        spill_dir = counter_spill_dir(settings)
+        taken = svc.counters.take_spilled(spill_dir)
+        if taken:
+            log.info("took back %d counts that a stopped server could not write", taken)
         task = asyncio.create_task(flusher())
         try:
             yield
         finally:
             task.cancel()
-            # A graceful stop writes what is pending: counters survive restarts.
+            # A graceful stop writes what is pending: counters survive restarts. If the database
+            # cannot take them now, they go to a file that the next start takes back.
             await asyncio.to_thread(_flush, svc)
+            if svc.counters.pending():
+                spilled = svc.counters.spill(spill_dir)
+                log.warning("database unavailable at stop: %d counts kept in %s", spilled,
+                            spill_dir)
 
     app = Starlette(
         routes=[

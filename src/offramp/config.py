@@ -40,6 +40,9 @@ class Settings:
     admin_host: str = ""
     admin_listen: str = "127.0.0.1:8001"
     max_inflight: int = 1024
+    counter_spill_dir: Path | None = None
+    """Where a stopping server leaves the counts it could not write (database down); the next
+    start takes them back. Default: beside a SQLite database, else the working directory."""
     # Survey (issue 5): a token bucket per instrument and worker (posts a second, burst).
     # See docs/surveys.md.
     survey_rate: int = 200
@@ -158,7 +161,7 @@ def _validate(raw: Mapping[str, Any], base: Path) -> Settings:
             values[key] = _as_path(key, value, base)
         elif key in ("instruments", "public_keys"):
             values[key] = _as_paths(key, value, base)
-        elif key == "messages_dir":
+        elif key in ("messages_dir", "counter_spill_dir"):
             values[key] = _as_path(key, value, base)
         elif key == "max_inflight" or key in ("survey_rate", "survey_burst"):
             values[key] = _as_int(key, value, minimum=1, maximum=1_000_000)
