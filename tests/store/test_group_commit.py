@@ -84,3 +84,38 @@ def test_a_result_list_of_the_wrong_length_is_an_error_not_a_silent_loss() -> No
     committer: GroupCommitter[int, int] = GroupCommitter(lambda items: [])
     with pytest.raises(RuntimeError, match="wrong number of results"):
         committer.submit(1)
+
+
+def test_several_commits_in_flight_never_more_than_allowed() -> None:
+    store = FakeStore()
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def commit(items: Sequence[int]) -> list[int]:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return store.commit(items)
+        finally:
+            with lock:
+                running -= 1
+
+    committer = GroupCommitter(commit, max_batch=8, max_in_flight=2)
+
+    def submit(i: int) -> int:
+        result = committer.submit(i)
+        assert i in store.durable
+        return result
+
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(submit, range(600)))
+    assert results == [i * 10 for i in range(600)]
+    assert sorted(i for batch in store.batches for i in batch) == list(range(600))
+    assert peak == 2  # overlapping commits happened, and never more than two
+    assert max(len(b) for b in store.batches) <= 8
+    assert (committer.commits, committer.items) == (len(store.batches), 600)
+    with pytest.raises(ValueError, match="at least 1"):
+        GroupCommitter(commit, max_in_flight=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -206,3 +207,65 @@ def test_publish_race_between_workers_gives_one_version(db_url: str) -> None:
     assert versions == [1] * 6
     assert [v for _, v, _ in repos[0].instrument_versions()] == [1]
     engine.dispose()
+
+
+def test_a_large_batch_keeps_every_field_and_deletes_every_draft(repo: Repository) -> None:
+    # More rows than one SQLite statement takes (store/bulk.py splits them), out of order, with
+    # repeats inside the batch and ids already stored.
+    _response(repo, "s0007")
+    tokens = [f"t{i}" for i in range(0, 1200, 3)]
+    repo.save_drafts([(t, "demo", DAY, b"draft") for t in tokens])
+    items = [
+        _new(f"s{i:04d}", day=DAY + dt.timedelta(days=i % 9), seconds=i, arm=f"arm{i % 3}",
+             language="de" if i % 2 else "en", page_id=f"p{i % 4}", instrument_version=1 + i % 2,
+             sealed=bytes([i % 256]) * (1 + i % 700),
+             draft_token_hash=f"t{i}" if i % 3 == 0 else None)
+        for i in reversed(range(1200))
+    ]
+    items.insert(600, _new("s0001", seconds=1))  # a repeat: the first copy in the batch counts
+    results = repo.store_responses(items)
+    seen = {"s0007"}
+    expected = []
+    for item in items:
+        expected.append(item.submission_id not in seen)
+        seen.add(item.submission_id)
+    assert results == expected and results[600] and not results[-2]
+    assert sum(results) == 1199
+    stored = {s.submission_id: s for s in repo.iter_responses()}
+    assert len(stored) == 1200
+    for i in range(1200):
+        s = stored[f"s{i:04d}"]
+        if i in (1, 7):  # stored from the repeat / before the batch
+            assert s.sealed == f"s{i:04d}".encode() or s.sealed.startswith(b"OFR1")
+            continue
+        assert (s.day, s.seconds, s.arm, s.language, s.page_id, s.instrument_version) == (
+            DAY + dt.timedelta(days=i % 9), i, f"arm{i % 3}", "de" if i % 2 else "en",
+            f"p{i % 4}", 1 + i % 2,
+        )
+        assert s.sealed == bytes([i % 256]) * (1 + i % 700)
+    assert all(repo.load_draft(t, today=DAY) is None for t in tokens)
+
+
+def test_two_workers_storing_the_same_batch_in_opposite_orders_store_each_once(
+    db_url: str,
+) -> None:
+    """Two server workers (two repositories) commit batches holding the same submissions in
+    opposite orders at the same moment (idempotent resubmits): no deadlock, each stored once."""
+    engines = [make_engine(db_url) for _ in range(2)]
+    upgrade(engines[0])
+    repos = [Repository(engine) for engine in engines]
+    for round_ in range(8):
+        ids = [f"r{round_}-{i:03d}" for i in range(200)]
+        barrier = threading.Barrier(2)
+
+        def store(worker: int, ids: list[str] = ids, barrier: threading.Barrier = barrier) -> int:
+            batch = [_new(sid) for sid in (ids if worker == 0 else reversed(ids))]
+            barrier.wait()
+            return sum(repos[worker].store_responses(batch))
+
+        with ThreadPoolExecutor(2) as pool:
+            stored = list(pool.map(store, [0, 1]))
+        assert sum(stored) == 200, stored
+    assert repos[0].count_responses() == 1600
+    for engine in engines:
+        engine.dispose()

@@ -2,10 +2,17 @@
 
 A durable commit costs one fsync (SQLite WAL with synchronous=FULL) or one WAL flush (PostgreSQL),
 whatever it contains. When many respondents finish at once, each waiting for a commit of its own
-caps throughput at the disk's flush rate. Here the first caller to find no commit under way becomes
-the leader: it takes every item queued so far, writes them in one transaction, commits, and only
-then hands each caller its result. Callers that arrive meanwhile queue for the next commit. A lone
-caller commits at once (there is no timer), so low load pays no extra latency.
+caps throughput at the disk's flush rate. Here a caller that finds fewer than `max_in_flight`
+commits under way becomes a leader: it takes its own item and every item queued so far, writes
+them in one transaction, commits, and only then hands each caller its result. Callers that arrive
+while every slot is busy queue for the next commit; when a leader finishes, the first of them
+leads the next one. A lone caller commits at once (there is no timer), so low load pays no extra
+latency.
+
+`max_in_flight` > 1 lets several transactions run at once on separate connections: while one
+waits for its WAL flush, the next one's statement already runs (PostgreSQL, whose own group
+commit then flushes several commit records at once). SQLite has one writer at a time, so there
+it stays 1.
 
 The promise the survey relies on is unchanged: `submit` returns only after the transaction holding
 its item has committed, and raises if that commit failed, so "thank you" still means stored.
@@ -14,6 +21,7 @@ its item has committed, and raises if that commit failed, so "thank you" still m
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -29,22 +37,33 @@ class _Ticket(Generic[Item, Result]):
         self.done = False
         self.result: Result | None = None
         self.error: BaseException | None = None
-        # Each waiter sleeps on its own event: waking exactly the callers whose batch committed
-        # (and one new leader) costs far less than waking every waiter after every commit.
-        self.wake = threading.Event()
+        # Each waiter sleeps on a lock of its own, released exactly once: when a leader took its
+        # item and committed it (done), or when it is asked to lead the next commit (not done).
+        # A ticket in the queue is in no batch, and leaving the queue is one of those two events,
+        # so it is never released twice. Waking exactly the callers whose batch committed costs
+        # far less than waking every waiter after every commit.
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommitter(Generic[Item, Result]):
     """Runs `commit(items) -> results` for batches of concurrently submitted items."""
 
     def __init__(
-        self, commit: Callable[[Sequence[Item]], Sequence[Result]], *, max_batch: int = 256
+        self,
+        commit: Callable[[Sequence[Item]], Sequence[Result]],
+        *,
+        max_batch: int = 256,
+        max_in_flight: int = 1,
     ) -> None:
+        if max_batch < 1 or max_in_flight < 1:
+            raise ValueError("max_batch and max_in_flight must be at least 1")
         self._commit = commit
         self._max_batch = max_batch
+        self._max_in_flight = max_in_flight
         self._lock = threading.Lock()
-        self._queue: list[_Ticket[Item, Result]] = []
-        self._leader_active = False
+        self._queue: deque[_Ticket[Item, Result]] = deque()
+        self._leaders = 0
         self.commits = 0
         self.items = 0
 
@@ -52,28 +71,28 @@ class GroupCommitter(Generic[Item, Result]):
         """Block until `item` is committed; its result, or the exception its batch raised."""
         ticket: _Ticket[Item, Result] = _Ticket(item)
         with self._lock:
-            self._queue.append(ticket)
-            follow = self._leader_active
-            self._leader_active = True
-        if follow:
-            ticket.wake.wait()
+            lead = self._leaders < self._max_in_flight
+            if lead:
+                self._leaders += 1
+            else:
+                self._queue.append(ticket)
+        if not lead:
+            ticket.wake.acquire()
             if ticket.done:
                 return self._outcome(ticket)
-            # Woken without a result: the previous leader handed over; lead from here.
-        while not ticket.done:
-            with self._lock:
-                # FIFO: a ticket waits for at most len(queue) / max_batch commits.
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-            self._run(batch)
+            # Not done: a finishing leader took this ticket out of the queue to lead next.
         with self._lock:
-            if self._queue:
-                successor = self._queue[0]
-            else:
-                successor = None
-                self._leader_active = False
+            batch = [ticket]
+            queue = self._queue
+            while queue and len(batch) < self._max_batch:  # FIFO
+                batch.append(queue.popleft())
+        self._run(batch)
+        with self._lock:
+            successor = self._queue.popleft() if self._queue else None
+            if successor is None:
+                self._leaders -= 1  # the slot passes to the successor otherwise
         if successor is not None:
-            successor.wake.set()  # not done: it leads the next commit
+            successor.wake.release()  # not done: it leads the next commit
         return self._outcome(ticket)
 
     def _run(self, batch: list[_Ticket[Item, Result]]) -> None:
@@ -87,11 +106,14 @@ class GroupCommitter(Generic[Item, Result]):
         else:
             for ticket, result in zip(batch, results, strict=True):
                 ticket.result = result
-        self.commits += 1  # only the leader writes these: one leader at a time
-        self.items += len(batch)
+        with self._lock:  # several leaders may finish at once
+            self.commits += 1
+            self.items += len(batch)
+        leader = batch[0]
         for ticket in batch:
             ticket.done = True
-            ticket.wake.set()
+            if ticket is not leader:
+                ticket.wake.release()
 
     @staticmethod
     def _outcome(ticket: _Ticket[Item, Result]) -> Result:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
+from offramp.store.bulk import insert_responses
 from offramp.store.drafts import DraftStore
 from offramp.store.group_commit import GroupCommitter
 from offramp.store.tables import counters, drafts, instruments, key_sets, purges, responses
@@ -150,7 +151,11 @@ class Repository:
     def __init__(self, engine: Engine, *, group_commit: bool = True) -> None:
         self.engine = engine
         self._committer: GroupCommitter[NewResponse, bool] | None = (
-            GroupCommitter(self.store_responses) if group_commit else None
+            # PostgreSQL: a second batch's statement runs while the first waits for its WAL
+            # flush (benchmarks/bench_store.py, docs/data.md); SQLite has one writer.
+            GroupCommitter(self.store_responses,
+                           max_in_flight=2 if engine.dialect.name == "postgresql" else 1)
+            if group_commit else None
         )
         # Survey pages load and save a draft on every page: a fast path of their own.
         self.drafts = DraftStore(engine)
@@ -312,16 +317,8 @@ class Repository:
             return []
         try:
             with self.engine.begin() as conn:
-                statements = _hot(conn)
-                # RETURNING names the rows inserted on both databases (rowcount does not: on
-                # PostgreSQL it is -1 when SQLAlchemy adds its own RETURNING for the key).
-                inserted = {
-                    str(r[0])
-                    for r in conn.execute(statements.insert_responses, [i.row() for i in items])
-                }
-                tokens = [i.draft_token_hash for i in items if i.draft_token_hash is not None]
-                if tokens:
-                    conn.execute(statements.delete_drafts, {"tokens": tokens})
+                # One statement per batch (store/bulk.py); RETURNING names the rows inserted.
+                inserted = insert_responses(conn, items)
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
         results = []
@@ -592,8 +589,6 @@ class _HotStatements:
 
     has_submission: Any
     upsert_drafts: Any
-    insert_responses: Any
-    delete_drafts: Any
 
 
 @functools.cache
@@ -611,12 +606,6 @@ def _hot_statements(dialect: str) -> _HotStatements:
                 "expires_day": upsert.excluded.expires_day,
                 "sealed": upsert.excluded.sealed,
             },
-        ),
-        insert_responses=insert_(responses)
-        .on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(responses.c.submission_id),
-        delete_drafts=delete(drafts).where(
-            drafts.c.token_hash.in_(bindparam("tokens", expanding=True))
         ),
     )
 
