@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.utils
-from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.public import PrivateKey, PublicKey
 
 from offramp.errors import IntegrityError
 from offramp.vault.keys import key_id
@@ -38,8 +38,10 @@ KEY_ID_BYTES = 16
 _SEALED_KEY = sodium.crypto_box_SEALBYTES + sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 _ENTRY = KEY_ID_BYTES + _SEALED_KEY
 _NONCE = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+_KEY = sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 _TAG = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
 MAX_RECIPIENTS = 255
+_quote = json.encoder.encode_basestring_ascii  # a str as a JSON string literal, ASCII-only
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,25 @@ class SealContext:
 
     def associated_data(self) -> bytes:
         """Canonical JSON of the fields, keys sorted (the same bytes as json.dumps(asdict(...),
-        sort_keys=True), tested); built by hand because asdict's deep copy cost more than the
-        decryption it guards."""
+        sort_keys=True), tested). Built by hand, each string escaped by json's own encoder:
+        asdict's deep copy cost more than the decryption it guards, and a dict through
+        json.dumps costs about as much as the record's AEAD (once per record, both ways)."""
+        version = self.instrument_version
+        if type(version) is not int:  # bool or an int subclass: the general path
+            return self._associated_data_slow()
+        try:
+            text = (
+                f'{{"arm":{_quote(self.arm)},"day":{_quote(self.day)},'
+                f'"instrument_id":{_quote(self.instrument_id)},"instrument_version":{version},'
+                f'"language":{_quote(self.language)},"page_id":{_quote(self.page_id)}'
+            )
+            if self.submission_id is not None:
+                text += f',"submission_id":{_quote(self.submission_id)}'
+        except TypeError:  # a field that is not a str: json.dumps says what it makes of it
+            return self._associated_data_slow()
+        return (text + "}").encode("ascii")
+
+    def _associated_data_slow(self) -> bytes:
         fields: dict[str, object] = {
             "arm": self.arm,
             "day": self.day,
@@ -79,21 +98,27 @@ class Sealer:
             raise ValueError("sealing needs at least one recipient public key")
         if len(recipients) > MAX_RECIPIENTS:
             raise ValueError(f"at most {MAX_RECIPIENTS} recipients")
-        self._boxes = [(key_id(public), SealedBox(public)) for public in recipients]
-        self.key_ids = [kid for kid, _ in self._boxes]
+        # Raw key bytes for libsodium's crypto_box_seal (a fresh ephemeral key pair per call, as
+        # SealedBox.encrypt does, without its wrapper's checks and encoders on every record).
+        if not all(isinstance(public, PublicKey) for public in recipients):
+            raise TypeError("recipients must be nacl.public.PublicKey objects")
+        self._recipients = [(key_id(public), bytes(public)) for public in recipients]
+        self._count = bytes([len(recipients)])
+        self.key_ids = [kid for kid, _ in self._recipients]
 
     def seal(self, payload: bytes, context: SealContext) -> bytes:
-        data_key = nacl.utils.random(sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
-        header = bytearray(MAGIC if context.submission_id is None else MAGIC_BOUND)
-        header.append(len(self._boxes))
-        for kid, box in self._boxes:
-            header += kid
-            header += box.encrypt(data_key)
-        nonce = nacl.utils.random(_NONCE)
+        # One random draw for the record's data key and its nonce, both fresh for every record.
+        fresh = nacl.utils.random(_KEY + _NONCE)
+        data_key, nonce = fresh[:_KEY], fresh[_KEY:]
+        parts = [MAGIC if context.submission_id is None else MAGIC_BOUND, self._count]
+        for kid, public in self._recipients:
+            parts.append(kid)
+            parts.append(sodium.crypto_box_seal(data_key, public))
+        header = b"".join(parts)
         ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-            payload, context.associated_data() + bytes(header), nonce, data_key
+            payload, context.associated_data() + header, nonce, data_key
         )
-        return bytes(header) + nonce + ciphertext
+        return b"".join((header, nonce, ciphertext))
 
 
 def seal(payload: bytes, context: SealContext, recipients: Sequence[PublicKey]) -> bytes:
