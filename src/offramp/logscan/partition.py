@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -53,6 +54,12 @@ class Job:
     roles: dict[str, str | None]
     options: ScanOptions
 
+
+#: Polars engine of the per-batch plans. The streaming engine runs them in morsels on all
+#: threads; measured here it screens three 2-million-row batches in 1.4 CPU seconds against
+#: 2.3-2.9 with the in-memory engine (20 million rows end to end: 14-15 against 17 CPU s),
+#: with the same tables.
+ENGINE: Final = "streaming"
 
 _SCREENERS: dict[str, Screener] = {}
 
@@ -102,7 +109,7 @@ def _hits(screener: Screener, memo: VerdictMemo, batch: pl.LazyFrame,
             batch.filter(pl.col("_a").is_in(pl.Series(a[unseen]).implode()))
             .select("query", "_a", "_b")
             .unique(subset=["_a", "_b"])
-            .collect()
+            .collect(engine=ENGINE)
         )
         new = memo.codes_for(verdict_keys(screener, texts.get_column("query")))
         memo.add(texts.get_column("_a").to_numpy(), texts.get_column("_b").to_numpy(), new)
@@ -140,7 +147,7 @@ def screen_frame(
             batch.filter(pl.col("session").is_not_null())
             .group_by("session").agg(pl.col("ts").max().alias("last"))
         )
-    done = dict(zip(first, pl.collect_all(list(first.values())), strict=True))
+    done = dict(zip(first, pl.collect_all(list(first.values()), engine=ENGINE), strict=True))
     partial.counts.append(done["total"])
     if track_sessions:
         partial.seen.append(done["seen"])
@@ -167,7 +174,7 @@ def screen_frame(
         second["matched"] = flagged.group_by(["query", "vkey"]).agg(
             pl.len().cast(pl.Int64).alias("n")
         )
-    done = dict(zip(second, pl.collect_all(list(second.values())), strict=True))
+    done = dict(zip(second, pl.collect_all(list(second.values()), engine=ENGINE), strict=True))
     partial.counts.append(done["hits"].select("day", "language", "vkey", "n"))
     if "flagged" in done:
         partial.flagged.append(done["flagged"])
