@@ -53,6 +53,10 @@ def _purge_drafts(svc: Services) -> None:
 def _housekeeping(svc: Services) -> None:
     """Periodic work off the request path: flush counters, pick up a changed term list."""
     _flush(svc)
+    try:
+        svc.repository.drafts.checkpoint()
+    except Exception as exc:  # retried in 5 seconds
+        log.warning("draft checkpoint failed, will retry: %s", type(exc).__name__)
     if svc.screener is not None:
         # A broken new list is logged by the holder and the old one stays in force.
         svc.screener.reload_if_changed()

@@ -29,7 +29,7 @@ from offramp.survey import flow, render, resume, ui
 from offramp.survey.instrument import Instrument
 from offramp.survey.ratelimit import Buckets
 from offramp.survey.respond import advance
-from offramp.survey.session import SurveyState, load_state, save_state
+from offramp.survey.session import SurveyState, load_state, save_state, save_state_nowait
 from offramp.vault.drafts import BadToken, new_token, token_hash
 from offramp.vault.sealing import SealContext, seal
 from offramp.web.i18n import choose_language
@@ -264,7 +264,7 @@ async def submit(request: Request) -> Response:
         if not _buckets(request, svc).take(instrument.id, EXPENSIVE):
             return _notice(chrome, "busy", 429, title_key="busy_title", restart=False)
         return await run_in_threadpool(_park, request, svc, instrument, state, token)
-    if step.save:
+    if step.save and not save_state_nowait(svc.repository, token, state, ttl):
         await run_in_threadpool(save_state, svc.repository, token, state, ttl)
     return _show(
         request,

@@ -63,6 +63,14 @@ def save_state(repository: Repository, token: str, state: SurveyState, ttl_days:
     repository.save_draft(token_hash(token), state.instrument_id, expires, blob)
 
 
+def save_state_nowait(repository: Repository, token: str, state: SurveyState,
+                      ttl_days: int) -> bool:
+    """save_state, if the store can take it without waiting (see DraftStore.save_nowait)."""
+    blob = encrypt_draft(token, state.to_bytes(), _context(state.instrument_id))
+    expires = dt.date.today() + dt.timedelta(days=ttl_days)
+    return repository.drafts.save_nowait(token_hash(token), state.instrument_id, expires, blob)
+
+
 def load_state(repository: Repository, token: str, instrument_id: str) -> SurveyState | None:
     """The respondent's state, None when there is no (unexpired) draft; BadToken if tampered."""
     blob = repository.load_draft(token_hash(token))
