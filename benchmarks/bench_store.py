@@ -11,9 +11,10 @@ Figures printed, each beside a naive baseline measured in the same run:
   naive = one thread, one commit per response (Repository(group_commit=False));
   offramp = --threads concurrent submitters (as the server's thread pool) sharing commits through
   group commit. No call returns before the commit holding its response.
-- open at export, records/s, reading the records from the store, opening and parsing each:
-  naive = open_sealed() record by record in one process; offramp = an Opener per worker process
-  (--processes, as `offramp export --jobs`), fed batches by the reading process.
+- open at export, records/s: naive = reading the records and open_sealed() record by record in
+  one process, each parsed; offramp = what `offramp export --jobs N` runs before writing files
+  (offramp.data.export.build with --processes workers: each worker reads its own ranges of
+  records from the store, opens, parses and builds them into the dataset's columnar batches).
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
 from nacl.public import PrivateKey, PublicKey
 
 from offramp.data.decrypt import context_of
+from offramp.data.export import build
+from offramp.data.quality import QualitySettings
 from offramp.store import Repository, make_engine, upgrade
-from offramp.vault.sealing import Opener, SealContext, Sealer, open_sealed
+from offramp.survey.instrument import Choice, Instrument, Page, Question
+from offramp.vault.sealing import SealContext, Sealer, open_sealed
 
 PAYLOAD = json.dumps({
     "answers": {"sought_help": "no", "would_help": ["warning", "anonymous_help"],
@@ -42,6 +46,22 @@ PAYLOAD = json.dumps({
     "shown": ["sought_help", "would_help", "comments"],
     "page_seconds": {"p1": 12, "p2": 20, "p3": 41},
 }).encode()
+
+
+BENCH_INSTRUMENT = Instrument(
+    "bench", {"en": "Benchmark"}, ("en",), "en",
+    (
+        Page("p1", {"en": "One"}, (Question(
+            "sought_help", "select_one", {"en": "Sought help?"},
+            choices=(Choice("yes", {"en": "Yes"}), Choice("no", {"en": "No"}))),)),
+        Page("p2", {"en": "Two"}, (Question(
+            "would_help", "select_multiple", {"en": "What would help?"},
+            choices=(Choice("warning", {"en": "A warning"}),
+                     Choice("anonymous_help", {"en": "Anonymous help"}))),)),
+        Page("p3", {"en": "Three"}, (Question("comments", "text", {"en": "Comments"}),)),
+    ),
+)
+"""The instrument PAYLOAD answers (published as version 1, which every record names)."""
 
 
 def submit(repo: Repository, sealer: Sealer, i: int, tag: str) -> None:
@@ -56,34 +76,17 @@ def submit(repo: Repository, sealer: Sealer, i: int, tag: str) -> None:
     )
 
 
-_opener: list[Opener] = []
-
-
-def _init_opener(private: bytes) -> None:
-    _opener.append(Opener([PrivateKey(private)]))
-
-
-def _open_batch(batch: list[tuple[bytes, tuple[str, int, str, str, str, str, str]]]) -> int:
-    """Open and parse a batch in a worker process (as `offramp export --jobs` does)."""
-    failed = 0
-    for blob, fields in batch:
-        *context, submission = fields
-        try:
-            json.loads(_opener[0].open(blob, SealContext(*context, submission or None)))
-        except Exception:  # counted; the assertion after the run reports it
-            failed += 1
-    return failed
-
-
 def timed(label: str, count: int, run: Callable[[], None]) -> float:
-    """Items per second of wall time; also CPU per item, which other load on the machine
-    disturbs less than the wall time."""
+    """Items per second of wall time; also CPU per item (this process and the worker processes
+    it started and ended), which other load on the machine disturbs less than the wall time."""
     before = os.times()
     start = time.perf_counter()
     run()
     rate = count / (time.perf_counter() - start)
     after = os.times()
-    cpu = (after.user + after.system - before.user - before.system) / count * 1e6
+    cpu = (after.user + after.system + after.children_user + after.children_system
+           - before.user - before.system - before.children_user - before.children_system
+           ) / count * 1e6
     print(f"  {label:<52} {rate:>10,.0f} /s   ({cpu:,.0f} us CPU each)")
     return rate
 
@@ -93,6 +96,8 @@ def bench_database(name: str, url: str, args: argparse.Namespace,
     engine = make_engine(url)
     upgrade(engine)
     sealer = Sealer(recipients)
+    Repository(engine).publish_instrument("bench", BENCH_INSTRUMENT.source_hash(),
+                                          BENCH_INSTRUMENT.to_json())
     naive_repo = Repository(engine, group_commit=False)
     grouped = Repository(engine)
     n_naive = max(500, args.responses // 10)
@@ -121,29 +126,19 @@ def bench_database(name: str, url: str, args: argparse.Namespace,
         lambda: [json.loads(open_sealed(s.sealed, context_of(s), keys))
                  for _, s in zip(range(n_naive), naive_repo.iter_responses(), strict=False)],
     )
-    failures: list[int] = []
+    instruments = {("bench", 1): BENCH_INSTRUMENT}
+    opened: list[int] = []
 
     def open_all() -> None:
-        with ProcessPoolExecutor(args.processes, initializer=_init_opener,
-                                 initargs=(bytes(private),)) as pool:
-            batch: list[tuple[bytes, tuple[str, int, str, str, str, str, str]]] = []
-            pending = []
-            for s in naive_repo.iter_responses():
-                c = context_of(s)
-                batch.append((s.sealed, (c.instrument_id, c.instrument_version, c.page_id, c.arm,
-                                         c.language, c.day, c.submission_id or "")))
-                if len(batch) == 2000:
-                    pending.append(pool.submit(_open_batch, batch))
-                    batch = []
-            pending.append(pool.submit(_open_batch, batch))
-            failures.extend(f.result() for f in pending)
+        _, report = build(naive_repo, keys, instruments, None, QualitySettings(), args.processes)
+        opened.append(report.opened)
+        assert not report.failed, report.failures
 
     figures["open"] = timed(
-        f"offramp open: read + Opener in {args.processes} processes ({stored:,})", stored,
+        f"offramp open: export.build in {args.processes} processes ({stored:,})", stored,
         open_all,
     )
-    print(f"  {'':<52} (CPU above is the reading process only)")
-    assert not sum(failures), failures
+    assert opened == [stored], opened
     engine.dispose()
     return figures
 

@@ -269,3 +269,20 @@ def test_two_workers_storing_the_same_batch_in_opposite_orders_store_each_once(
     assert repos[0].count_responses() == 1600
     for engine in engines:
         engine.dispose()
+
+
+def test_id_ranges_cover_every_response_once_and_read_alone(repo: Repository) -> None:
+    repo.store_responses([_new(f"a{i:02d}", instrument_id="one" if i % 3 else "two",
+                               day=DAY + dt.timedelta(days=i)) for i in range(23)])
+    everything = list(repo.iter_responses(batch=4))
+    assert [s.submission_id for s in everything] == [f"a{i:02d}" for i in range(23)]
+    assert everything[5].day == DAY + dt.timedelta(days=5) and everything[5].seconds == 1
+    for instrument in (None, "one", "two"):
+        expected = [s for s in everything if instrument in (None, s.instrument_id)]
+        ranges = repo.response_id_ranges(instrument, size=5)
+        assert all(first <= last for first, last in ranges)
+        assert len(ranges) == -(-len(expected) // 5)
+        read = [s for first, last in ranges
+                for s in repo.iter_responses(instrument, batch=2, first_id=first, last_id=last)]
+        assert read == expected
+    assert repo.response_id_ranges("none") == []

@@ -16,7 +16,7 @@ from nacl.public import PrivateKey
 
 from offramp.errors import IntegrityError
 from offramp.store.repository import Repository, StoredResponse
-from offramp.vault.sealing import SealContext, open_sealed
+from offramp.vault.sealing import Opener, SealContext
 
 NOT_JSON = "record opened but its content is not valid JSON"
 NOT_A_RESPONSE = "record opened but its content is not a survey response"
@@ -65,7 +65,7 @@ def context_of(stored: StoredResponse) -> SealContext:
 def parse_payload(stored: StoredResponse, plain: bytes) -> OpenedResponse:
     """The decrypted JSON as an OpenedResponse; ValueError(reason) when it is not one."""
     try:
-        payload = json.loads(plain)
+        payload = json.loads(plain.decode("utf-8"))  # JSON from offramp is UTF-8
     except (ValueError, UnicodeDecodeError):
         raise ValueError(NOT_JSON) from None
     if not isinstance(payload, dict):
@@ -81,10 +81,13 @@ def parse_payload(stored: StoredResponse, plain: bytes) -> OpenedResponse:
 
 
 def open_one(
-    stored: StoredResponse, private_keys: Sequence[PrivateKey], report: OpenReport
+    stored: StoredResponse, opener: Opener | Sequence[PrivateKey], report: OpenReport
 ) -> OpenedResponse | None:
+    """Open and parse one record; a failure is counted in `report` and gives None."""
+    if not isinstance(opener, Opener):
+        opener = Opener(opener)
     try:
-        plain = open_sealed(stored.sealed, context_of(stored), private_keys)
+        plain = opener.open(stored.sealed, context_of(stored))
         response = parse_payload(stored, plain)
     except IntegrityError as exc:
         report.failures[exc.message] += 1
@@ -99,8 +102,9 @@ def open_one(
 def open_stored(
     stored: Iterable[StoredResponse], private_keys: Sequence[PrivateKey], report: OpenReport
 ) -> Iterator[OpenedResponse]:
+    opener = Opener(private_keys)  # once: its keys are prepared for every record
     for record in stored:
-        response = open_one(record, private_keys, report)
+        response = open_one(record, opener, report)
         if response is not None:
             yield response
 

@@ -1,19 +1,19 @@
 """The export pipeline: open the sealed records offline, build the dataset, write every format.
 
 Kept apart from the CLI so scripts and tests can call `run_export` directly. Opening is the
-slow step (one X25519 operation and one JSON parse per record), so with jobs > 1 batches of
-records are opened and built in worker processes, each given the private keys at start-up;
-everything else runs once over the whole dataset (the quality flags need all respondents).
+slow step (one X25519 operation and one JSON parse per record), so with jobs > 1 ranges of
+records are read, opened and built in worker processes, each given the private keys at start-up
+and reading the store itself; everything else runs once over the whole dataset (the quality
+flags need all respondents).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from offramp.data.decrypt import SEALED_TO_OTHERS, OpenReport, open_stored
 from offramp.data.formats import WRITERS
 from offramp.data.quality import QualitySettings
 from offramp.errors import InputError, IntegrityError, KeyFileError, StoreUnavailable
-from offramp.store import Repository, StoredResponse, make_engine, upgrade
+from offramp.store import Repository, make_engine, upgrade
 from offramp.store.db import normalise_url
 from offramp.survey.instrument import Instrument
 from offramp.vault.keys import fingerprint, load_private_key
@@ -79,25 +79,34 @@ def load_instruments(
 
 
 # -- worker processes ----------------------------------------------------------------------------
+# Each worker reads its own ranges of records from the store (its own connection), opens and
+# builds them, and sends back only the built batches (polars frames, compact to pickle). The
+# parent only hands out (first_id, last_id) ranges: it neither reads nor pickles records, which
+# had cost as much CPU as a worker spent opening them.
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(keys: list[bytes], definitions: list[tuple[str, int, str]],
-                 settings: QualitySettings) -> None:
+def _init_worker(url: str, keys: list[bytes], definitions: list[tuple[str, int, str]],
+                 settings: QualitySettings, instrument_id: str | None) -> None:
+    _worker["repository"] = Repository(make_engine(url), group_commit=False)
     _worker["keys"] = [PrivateKey(k) for k in keys]
     _worker["instruments"] = {(i, v): Instrument.from_json(d) for i, v, d in definitions}
     _worker["settings"] = settings
+    _worker["instrument_id"] = instrument_id
 
 
 Parts = tuple[list[pl.DataFrame], list[pl.DataFrame], OpenReport]
 
 
-def _open_batch(batch: list[StoredResponse]) -> Parts:
+def _open_range(first_id: int, last_id: int) -> Parts:
     report = OpenReport()
-    builder = DatasetBuilder(_worker["instruments"], report, batch_size=len(batch) + 1,
+    records = _worker["repository"].iter_responses(
+        _worker["instrument_id"], first_id=first_id, last_id=last_id
+    )
+    builder = DatasetBuilder(_worker["instruments"], report, batch_size=last_id - first_id + 2,
                              settings=_worker["settings"])
     with gc_paused():
-        builder.add_all(open_stored(batch, _worker["keys"], report))
+        builder.add_all(open_stored(records, _worker["keys"], report))
         frames, timings = builder.parts()
     return frames, timings, report
 
@@ -119,11 +128,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _batches(records: Iterator[StoredResponse], size: int) -> Iterator[list[StoredResponse]]:
-    while batch := list(itertools.islice(records, size)):
-        yield batch
-
-
 def build(
     repository: Repository,
     keys: Sequence[PrivateKey],
@@ -132,32 +136,28 @@ def build(
     settings: QualitySettings,
     jobs: int = 1,
 ) -> tuple[DatasetBuilder, OpenReport]:
+    """Open every record (of one instrument) and build the dataset's batches; jobs > 1 opens
+    ranges of BATCH records in that many worker processes."""
     report = OpenReport()
     builder = DatasetBuilder(instruments, report, settings=settings)
-    records = repository.iter_responses(instrument_id)
     if jobs <= 1:
         with gc_paused():
-            builder.add_all(open_stored(records, keys, report))
+            builder.add_all(open_stored(repository.iter_responses(instrument_id), keys, report))
         return builder, report
+    ranges = repository.response_id_ranges(instrument_id, size=BATCH)
     definitions = [(i, v, inst.to_json()) for (i, v), inst in instruments.items()]
+    url = repository.engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker,
-        initargs=([bytes(k) for k in keys], definitions, settings),
+        max_workers=min(jobs, max(1, len(ranges))), initializer=_init_worker,
+        initargs=(url, [bytes(k) for k in keys], definitions, settings, instrument_id),
     ) as pool:
-        pending: list[Future[Parts]] = []
-        for batch in _batches(records, BATCH):
-            pending.append(pool.submit(_open_batch, batch))
-            while len(pending) > 2 * jobs:
-                _collect(pending.pop(0), builder, report)
-        for future in pending:
-            _collect(future, builder, report)
+        # Every range at once (each is two numbers); results are collected in order, so the
+        # dataset's batches come back in storage order.
+        firsts, lasts = [r[0] for r in ranges], [r[1] for r in ranges]
+        for frames, timings, part_report in pool.map(_open_range, firsts, lasts):
+            builder.extend_parts(frames, timings)
+            report.merge(part_report)
     return builder, report
-
-
-def _collect(future: Future[Parts], builder: DatasetBuilder, report: OpenReport) -> None:
-    frames, timings, part_report = future.result()
-    builder.extend_parts(frames, timings)
-    report.merge(part_report)
 
 
 def _nothing_opened(report: OpenReport, keys: Sequence[PrivateKey]) -> None:

@@ -12,9 +12,9 @@ import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -34,9 +34,12 @@ log = logging.getLogger("offramp.store")
 _UNAVAILABLE: tuple[type[Exception], ...] = (DBAPIError, DisconnectionError, PoolTimeout)
 
 
-@dataclass(frozen=True)
-class StoredResponse:
-    """A response row as the store keeps it: context in clear, answers sealed."""
+class StoredResponse(NamedTuple):
+    """A response row as the store keeps it: context in clear, answers sealed.
+
+    Immutable; a named tuple because export makes one per record, and a frozen dataclass's
+    constructor cost five times as much (measured 2.7 us, beside about 40 us to open a record).
+    """
 
     response_id: int
     instrument_id: str
@@ -346,37 +349,49 @@ class Repository:
         return found is not None
 
     def iter_responses(
-        self, instrument_id: str | None = None, *, batch: int = 2000
+        self,
+        instrument_id: str | None = None,
+        *,
+        batch: int = 2000,
+        first_id: int = 1,
+        last_id: int | None = None,
     ) -> Iterator[StoredResponse]:
-        """Every stored response in arrival order, streamed in batches (bounded memory)."""
-        last = 0
+        """Every stored response in arrival order, streamed in batches (bounded memory); only
+        those with first_id <= response_id <= last_id when given (see response_id_ranges)."""
+        # Plain text SQL read as plain tuples: SQLAlchemy's per-row Row objects, name lookups
+        # and date parsing cost as much as opening a record at export (measured, 20 us a row).
+        statement = _READ_ALL if instrument_id is None else _READ_ONE
+        params: dict[str, Any] = {
+            "after": first_id - 1, "batch": batch, "instrument": instrument_id,
+            "last_id": _NO_LAST_ID if last_id is None else last_id,
+        }
         while True:
-            query = (
-                select(responses)
-                .where(responses.c.response_id > last)
-                .order_by(responses.c.response_id)
-                .limit(batch)
-            )
-            if instrument_id is not None:
-                query = query.where(responses.c.instrument_id == instrument_id)
             with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
-            for row in rows:
+                rows = conn.execute(statement, params).all()
+            for rid, iid, version, page, arm, language, day, seconds, sealed, sid in rows:
                 yield StoredResponse(
-                    response_id=int(row.response_id),
-                    instrument_id=str(row.instrument_id),
-                    instrument_version=int(row.instrument_version),
-                    page_id=str(row.page_id),
-                    arm=str(row.arm),
-                    language=str(row.language),
-                    day=row.day,
-                    seconds=int(row.seconds),
-                    sealed=bytes(row.sealed),
-                    submission_id=str(row.submission_id),
+                    int(rid), str(iid), int(version), str(page), str(arm), str(language),
+                    day if isinstance(day, dt.date) else dt.date.fromisoformat(day),
+                    int(seconds), bytes(sealed), str(sid),
                 )
             if len(rows) < batch:
                 return
-            last = int(rows[-1].response_id)
+            params["after"] = int(rows[-1][0])
+
+    def response_id_ranges(
+        self, instrument_id: str | None = None, *, size: int = 2000
+    ) -> list[tuple[int, int]]:
+        """(first_id, last_id) ranges of at most `size` responses each, in order, covering every
+        response (of one instrument): work units that export processes read on their own."""
+        query = select(responses.c.response_id).order_by(responses.c.response_id)
+        if instrument_id is not None:
+            query = query.where(responses.c.instrument_id == instrument_id)
+        with self.engine.connect() as conn:
+            ids = conn.execute(query).scalars().all()
+        return [
+            (int(ids[start]), int(ids[min(start + size, len(ids)) - 1]))
+            for start in range(0, len(ids), size)
+        ]
 
     def count_responses(self) -> int:
         with self.engine.connect() as conn:
@@ -570,6 +585,15 @@ class Repository:
             )
             for r in rows
         ]
+
+
+_READ = (
+    "SELECT response_id, instrument_id, instrument_version, page_id, arm, language, day, seconds,"
+    " sealed, submission_id FROM responses WHERE response_id > :after AND response_id <= :last_id"
+)
+_READ_ALL = text(_READ + " ORDER BY response_id LIMIT :batch")
+_READ_ONE = text(_READ + " AND instrument_id = :instrument ORDER BY response_id LIMIT :batch")
+_NO_LAST_ID = 2**62
 
 
 def _dialect_insert(conn: Connection, table: Any) -> Any:
