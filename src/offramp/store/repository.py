@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
-from offramp.store.bulk import insert_responses
+from offramp.store.bulk import store_batch
 from offramp.store.drafts import DraftStore
 from offramp.store.group_commit import GroupCommitter
 from offramp.store.tables import counters, drafts, instruments, key_sets, purges, responses
@@ -154,11 +154,10 @@ class Repository:
     def __init__(self, engine: Engine, *, group_commit: bool = True) -> None:
         self.engine = engine
         self._committer: GroupCommitter[NewResponse, bool] | None = (
-            # PostgreSQL: a second batch's statement runs while the first waits for its WAL
-            # flush (benchmarks/bench_store.py, docs/data.md); SQLite has one writer.
-            GroupCommitter(self.store_responses,
-                           max_in_flight=2 if engine.dialect.name == "postgresql" else 1)
-            if group_commit else None
+            # One batch in flight on both databases: on PostgreSQL two (max_in_flight=2) gave
+            # smaller batches and fewer responses/s on this 2-core machine (measured, see
+            # docs/data.md); SQLite has one writer anyway.
+            GroupCommitter(self.store_responses) if group_commit else None
         )
         # Survey pages load and save a draft on every page: a fast path of their own.
         self.drafts = DraftStore(engine)
@@ -319,9 +318,8 @@ class Repository:
         if not items:
             return []
         try:
-            with self.engine.begin() as conn:
-                # One statement per batch (store/bulk.py); RETURNING names the rows inserted.
-                inserted = insert_responses(conn, items)
+            # One statement per batch (store/bulk.py); RETURNING names the rows inserted.
+            inserted = store_batch(self.engine, items)
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
         results = []
