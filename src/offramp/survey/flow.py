@@ -502,11 +502,13 @@ def shown_questions(instrument: Instrument, answers: Mapping[str, Any]) -> list[
     return list(walk(instrument, answers).shown)
 
 
-def final_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
+def final_answers(instrument: Instrument, answers: Mapping[str, Any],
+                  found: Walk | None = None) -> dict[str, Any]:
     """What goes into the sealed record: answers to questions still shown, and which were shown.
 
     Answers given on a page that later became hidden (the respondent went back and changed an
     earlier answer) are dropped, so the dataset never holds an answer to a question not shown.
+    `found` is walk(instrument, answers) when the caller has it already.
     """
-    found = walk(instrument, answers)
+    found = found or walk(instrument, answers)
     return {"answers": dict(found.effective), "shown": list(found.shown)}

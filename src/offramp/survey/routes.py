@@ -258,7 +258,9 @@ async def submit(request: Request) -> Response:
         if _is_preview(request):
             found = step.walk or flow.walk(instrument, state.answers)
             return _html(render.thanks_html(chrome, instrument, dict(found.effective)))
-        await run_in_threadpool(_complete, svc, instrument, state, token)
+        record = _sealed_record(svc, instrument, state, token, step.walk)
+        # Returns only after the commit, so "thank you" means stored.
+        await run_in_threadpool(lambda: svc.repository.store_response(**record))
         return _html(render.thanks_html(chrome, instrument))
     if step.action == "park":
         if not _buckets(request, svc).take(instrument.id, EXPENSIVE):
@@ -316,12 +318,16 @@ def _instrument_for(
     return published.instrument if older is None else Instrument.from_json(older)
 
 
-def _complete(svc: Services, instrument: Instrument, state: SurveyState, token: str) -> None:
-    """Seal and commit; returns only after the commit, so "thank you" means stored."""
+def _sealed_record(svc: Services, instrument: Instrument, state: SurveyState, token: str,
+                   found: flow.Walk | None) -> dict[str, Any]:
+    """The response as the store takes it, its answers sealed: no database, so it runs on the
+    event loop and only the commit goes to a worker thread (a thread busy with Python work
+    would hold the interpreter the event loop needs)."""
     page_id = instrument.pages[state.page].id
-    payload: dict[str, Any] = flow.final_answers(instrument, state.answers)
+    payload: dict[str, Any] = flow.final_answers(instrument, state.answers, found)
     payload["page_seconds"] = state.page_seconds
     day = dt.date.today()
+    submission_id = token_hash(token)
     context = SealContext(
         instrument_id=instrument.id,
         instrument_version=state.version,
@@ -329,22 +335,21 @@ def _complete(svc: Services, instrument: Instrument, state: SurveyState, token: 
         arm=state.arm,
         language=state.language,
         day=day.isoformat(),
-        submission_id=token_hash(token),  # binds the record to its row: a copy fails to open
+        submission_id=submission_id,  # binds the record to its row: a copy fails to open
     )
     sealed = seal(json.dumps(payload, ensure_ascii=False).encode("utf-8"), context, svc.recipients)
-    seconds = int(max(0.0, time.time() - state.started))
-    svc.repository.store_response(
-        submission_id=token_hash(token),
-        instrument_id=instrument.id,
-        instrument_version=state.version,
-        page_id=page_id,
-        arm=state.arm,
-        language=state.language,
-        day=day,
-        seconds=seconds,
-        sealed=sealed,
-        draft_token_hash=token_hash(token),
-    )
+    return {
+        "submission_id": submission_id,
+        "instrument_id": instrument.id,
+        "instrument_version": state.version,
+        "page_id": page_id,
+        "arm": state.arm,
+        "language": state.language,
+        "day": day,
+        "seconds": int(max(0.0, time.time() - state.started)),
+        "sealed": sealed,
+        "draft_token_hash": submission_id,
+    }
 
 
 # -- resume codes -------------------------------------------------------------------------------
