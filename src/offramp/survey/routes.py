@@ -285,8 +285,9 @@ async def submit(request: Request) -> Response:
 async def _load(svc: Services, token: str, instrument_id: str) -> SurveyState | None:
     """The respondent's draft. Where a read never waits for a writer (SQLite in WAL mode) it runs
     here on the event loop: it takes microseconds, and a trip to a worker thread costs more than
-    that and makes the page work contend with the threads for the interpreter. Writes, and every
-    statement on PostgreSQL (a network round trip), go to a worker thread."""
+    that and makes the page work contend with the threads for the interpreter. On PostgreSQL (a
+    network round trip) it goes to a worker thread. Saving works the same way: on the loop when it
+    cannot wait (save_state_nowait), else in a worker thread."""
     if svc.repository.drafts.reads_never_wait:
         return load_state(svc.repository, token, instrument_id)
     return await run_in_threadpool(load_state, svc.repository, token, instrument_id)
