@@ -129,3 +129,19 @@ def test_a_visit_stores_nothing(client: TestClient) -> None:
     assert re.search(r'name="token" value="[A-Za-z0-9_-]{43}"', page)
     repository = client.app.state.services.repository  # type: ignore[attr-defined]
     assert repository.count_responses() == 0
+
+
+def test_the_policy_replaces_same_named_headers_and_keeps_a_response_own_cache_rule() -> None:
+    from offramp.web.security import SECURITY_HEADERS, secure_headers
+
+    raw = [(b"content-type", b"text/html"), (b"X-Frame-Options", b"ALLOWALL"),
+           (b"set-cookie", b"id=1"), (b"server", b"x"), (b"referrer-policy", b"unsafe-url")]
+    out = secure_headers(raw)
+    names = [name.lower() for name, _ in out]
+    assert len(names) == len(set(names))  # one of each: ours replaced theirs
+    assert b"set-cookie" not in names and b"server" not in names
+    assert dict(out)[b"x-frame-options"] == b"DENY"
+    assert dict(out)[b"referrer-policy"] == b"no-referrer"
+    assert dict(out)[b"cache-control"] == SECURITY_HEADERS["cache-control"].encode()
+    cached = dict(secure_headers([(b"cache-control", b"max-age=3600")]))
+    assert cached[b"cache-control"] == b"max-age=3600"

@@ -6,7 +6,6 @@ fonts, no frames, and no referrer leaves the page. Nothing here reads or logs th
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -25,6 +24,21 @@ SECURITY_HEADERS = {
 }
 
 
+_RAW_SECURITY = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+_REPLACED = frozenset(name for name, _ in _RAW_SECURITY) - {b"cache-control"}
+# No respondent page sets a cookie; strip any that a library might add, and name no server.
+_DROPPED = _REPLACED | {b"set-cookie", b"server"}
+
+
+def secure_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A response's raw headers with the policy applied: ours replace any of the same name, but
+    a response's own cache-control stands (static files may be cached)."""
+    kept = [(name, value) for name, value in headers if name.lower() not in _DROPPED]
+    own_cache = any(name.lower() == b"cache-control" for name, _ in kept)
+    kept.extend(item for item in _RAW_SECURITY if not (own_cache and item[0] == b"cache-control"))
+    return kept
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,14 +50,9 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name == "cache-control" and name in headers:
-                        continue
-                    headers[name] = value
-                # No respondent page sets a cookie; strip any that a library might add.
-                del headers["set-cookie"]
-                del headers["server"]
+                # On raw header pairs: every response passes here, and MutableHeaders scans the
+                # whole list for each name it sets.
+                message["headers"] = secure_headers(list(message.get("headers", ())))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
