@@ -19,6 +19,7 @@ That trade is what lets a page be answered without waiting for an fsync (about 3
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -106,7 +107,18 @@ class DraftStore:
         return self._engine
 
     def load(self, token_hash: str, today: dt.date) -> bytes | None:
-        row = self._run(self._load_sql, (token_hash, self._day(today)), fetch=True)
+        params = (token_hash, self._day(today))
+        row: Any = None
+        if self.reads_never_wait:
+            # A connection of this thread's own, outside the pool: a pool checkout and return
+            # cost more than this read. busy_timeout=0, so a rare busy answer (a database being
+            # recovered) goes the ordinary way below instead of waiting here.
+            try:
+                row = self._nowait_connection().execute(self._load_sql, params).fetchone()
+                return None if row is None else bytes(row[0])
+            except sqlite3.OperationalError:
+                pass
+        row = self._run(self._load_sql, params, fetch=True)
         return None if row is None else bytes(row[0])
 
     def save(self, token_hash: str, instrument_id: str, expires_day: dt.date,
@@ -168,7 +180,7 @@ class DraftStore:
 
     def _run(self, sql: str, params: tuple[Any, ...], *, fetch: bool = False) -> Any:
         """One statement; a connection broken by a database restart is replaced and retried once."""
-        driver_errors = self._dbapi_errors()
+        driver_errors = self._driver_errors
         checkout_errors: tuple[type[Exception], ...] = (
             DBAPIError, DisconnectionError, PoolTimeout, *driver_errors
         )
@@ -194,9 +206,9 @@ class DraftStore:
                 connection.close()
         raise AssertionError("unreachable")
 
-    def _dbapi_errors(self) -> tuple[type[Exception], ...]:
-        module = self.engine.dialect.loaded_dbapi
-        return (module.Error,)
+    @functools.cached_property
+    def _driver_errors(self) -> tuple[type[Exception], ...]:
+        return (self.engine.dialect.loaded_dbapi.Error,)
 
     def _is_disconnect(self, exc: Any) -> bool:
         return bool(self.engine.dialect.is_disconnect(exc, None, None))
