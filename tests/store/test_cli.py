@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +23,6 @@ DAY = dt.date(2024, 6, 1)
 
 def run(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, ["store", *args])
-
-
-@pytest.fixture
-def repo(db_url: str) -> Iterator[Repository]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield Repository(engine)
-    engine.dispose()
 
 
 def sealed_response(sealer: Sealer, sid: str, day: dt.date = DAY, version: int = 1) -> NewResponse:

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from offramp.errors import StoreUnavailable
-from offramp.store import Repository, make_engine, upgrade
+from offramp.store import Repository, make_engine
 
 DAY = dt.date(2026, 3, 4)
-
-
-@pytest.fixture
-def repo(db_url: str) -> Iterator[Repository]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield Repository(engine)
-    engine.dispose()
 
 
 def _durability(connection: object, backend: str) -> str:

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-
-import pytest
 
 from offramp.store import CounterRow, Repository, make_engine, upgrade
 from offramp.store.repository import NewResponse, PurgeRecord, key_set_id
 
 DAY = dt.date(2024, 3, 1)
-
-
-@pytest.fixture
-def repo(db_url: str) -> Iterator[Repository]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield Repository(engine)
-    engine.dispose()
 
 
 def _response(repo: Repository, submission_id: str, **overrides: object) -> bool:
