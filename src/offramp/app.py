@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from offramp.config import Settings
 from offramp.intercept import routes as intercept_routes
 from offramp.intercept.admin import admin_routes
+from offramp.intercept.fastpath import ScreenFastPath
 from offramp.intercept.limits import InflightLimitMiddleware
 from offramp.survey import routes as survey_routes
 from offramp.vault import routes as vault_routes
@@ -116,6 +117,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Middleware(SecurityHeadersMiddleware),
             Middleware(InflightLimitMiddleware, max_inflight=settings.max_inflight),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(ScreenFastPath, services=svc),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

@@ -26,7 +26,7 @@ BUILTIN_LINKS = ("help", "survey", "leave")
 _JSON = "application/json"
 
 
-def _verdict_json(verdict: Verdict, cache: dict[Verdict, bytes] = {}) -> bytes:  # noqa: B006 - a deliberate process-wide memo: verdicts repeat (most are the one "clear" value)
+def verdict_json(verdict: Verdict, cache: dict[Verdict, bytes] = {}) -> bytes:  # noqa: B006 - a deliberate process-wide memo: verdicts repeat (most are the one "clear" value)
     """Serialised verdicts, memoised: the clear verdict is one object shared by all queries."""
     data = cache.get(verdict)
     if data is None:
@@ -146,7 +146,7 @@ async def api_screen(request: Request) -> Response:
     verdict = svc.current_screener().check(_query_text(body["query"]))
     lang = _language(svc, body)
     if lang is None:
-        return Response(_verdict_json(verdict), media_type=_JSON)
+        return Response(verdict_json(verdict), media_type=_JSON)
     out = verdict.to_dict()
     out["intercept"] = f"/intercept?lang={lang}" if verdict.blocked else None
     return JSONResponse(out)
@@ -165,7 +165,7 @@ async def api_screen_batch(request: Request) -> Response:
     # Search traffic repeats itself: screen each distinct query of the batch once.
     seen: dict[str, bytes] = {}
     parts = b",".join([
-        seen[q] if q in seen else seen.setdefault(q, _verdict_json(check(q))) for q in queries
+        seen[q] if q in seen else seen.setdefault(q, verdict_json(check(q))) for q in queries
     ])
     return Response(b'{"verdicts":[' + parts + b"]}", media_type=_JSON)
 

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from offramp.errors import StoreUnavailable
+from offramp.errors import ConfigError, StoreUnavailable
 from offramp.web.templating import render
 
 log = logging.getLogger("offramp.web")
@@ -54,6 +54,13 @@ async def store_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+async def not_configured(request: Request, exc: Exception) -> Response:
+    # A feature this server was not set up for (screening without a term list, say): the
+    # operator's message, which names the setting, never anything from the request.
+    log.warning("not configured: %s", exc)
+    return error_response(request, 503, str(exc))
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.error("internal error: %s", type(exc).__name__)
     return error_response(request, 500, "Please try again later.")
@@ -62,5 +69,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception,
     StoreUnavailable: store_unavailable,
+    ConfigError: not_configured,
     Exception: server_error,
 }
