@@ -12,9 +12,10 @@ from sqlalchemy.exc import ArgumentError
 from offramp.errors import ConfigError
 
 POOL_SIZE = 40
-# Per worker process. PostgreSQL allows 100 connections by default: 20 per worker leaves room
-# for five workers and the tools. Requests beyond it wait for a connection (each is held for a
-# millisecond or so) instead of opening more; a wait past PG_POOL_TIMEOUT is a 503.
+# Per worker process. PostgreSQL allows 100 connections by default: 20 per worker, and 6 more for
+# drafts (store/drafts.py), leave room for three workers and the tools. Requests beyond it wait
+# for a connection (each is held for a millisecond or so) instead of opening more; a wait past
+# PG_POOL_TIMEOUT is a 503.
 PG_POOL_SIZE = 16
 PG_POOL_OVERFLOW = 4
 PG_POOL_TIMEOUT = 10

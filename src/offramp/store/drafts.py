@@ -32,9 +32,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
 
-DRAFT_POOL_SIZE = 8
-"""PostgreSQL connections per worker process for drafts (beside the main pool's 16 + 4)."""
-DRAFT_POOL_OVERFLOW = 4
+DRAFT_POOL_SIZE = 4
+"""PostgreSQL connections per worker process for drafts, beside the main pool's 16 + 4 (see
+store/db.py): each statement holds one for a round trip, and a wait for one is short."""
+DRAFT_POOL_OVERFLOW = 2
 
 _LOAD = "SELECT sealed FROM drafts WHERE token_hash = {p} AND expires_day >= {p}"
 _SAVE = (
@@ -86,13 +87,15 @@ class DraftStore:
         self._day: Callable[[dt.date], Any] = dt.date.isoformat if sqlite else (lambda d: d)
         self._nowait = threading.local()
         self._nowait_connections: list[sqlite3.Connection] = []
+        self._sqlite_file = sqlite and main.url.database not in (None, "", ":memory:")
+        # Whoever disposes of the store's engine closes the draft connections too.
+        event.listen(main, "engine_disposed", lambda _: self.dispose())
 
     @property
     def reads_never_wait(self) -> bool:
         """True on a SQLite file in WAL mode: a read never waits for a writer or for the disk,
         so a caller may run it where blocking would hurt (an event loop)."""
-        url = self._main.url
-        return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        return self._sqlite_file
 
     @property
     def engine(self) -> Engine:
@@ -101,9 +104,6 @@ class DraftStore:
             with self._lock:
                 if self._engine is None:
                     self._engine = draft_engine(self._main)
-                    if self._engine is not self._main:
-                        # Whoever disposes of the store's engine closes the draft connections too.
-                        event.listen(self._main, "engine_disposed", lambda _: self.dispose())
         return self._engine
 
     def load(self, token_hash: str, today: dt.date) -> bytes | None:
@@ -171,7 +171,7 @@ class DraftStore:
 
     def dispose(self) -> None:
         if self._engine is not None and self._engine is not self._main:
-            self._engine.dispose()
+            self._engine.dispose()  # (disposing of the main engine itself would recurse)
         with self._lock:
             connections, self._nowait_connections = self._nowait_connections, []
         for connection in connections:
