@@ -3,7 +3,8 @@
 Every page a respondent posts loads their encrypted draft and saves it again, so this is the store
 code that runs most. It bypasses SQLAlchemy's statement layer (a prepared Core statement costs
 about five times the DBAPI call it wraps) and runs each statement in autocommit on a pool of its
-own, which also lets drafts have their own durability:
+own (on PostgreSQL, concurrent saves share one transaction: group commit), which also lets
+drafts have their own durability:
 
 - A draft is committed before its page is answered and survives a crash or SIGKILL of the server
   process on both databases, and a crash of the PostgreSQL server (a normal synchronous commit
@@ -22,7 +23,7 @@ import datetime as dt
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -31,6 +32,10 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
+from offramp.store.group_commit import GroupCommitter
+
+DraftRow = tuple[str, str, dt.date, bytes]
+"""(token_hash, instrument_id, expires_day, sealed)"""
 
 DRAFT_POOL_SIZE = 4
 """PostgreSQL connections per worker process for drafts, beside the main pool's 16 + 4 (see
@@ -88,6 +93,10 @@ class DraftStore:
         self._nowait = threading.local()
         self._nowait_connections: list[sqlite3.Connection] = []
         self._sqlite_file = sqlite and main.url.database not in (None, "", ":memory:")
+        # SQLite drafts do not wait for the disk, so grouping them saves nothing there.
+        self._committer: GroupCommitter[DraftRow, None] | None = (
+            None if sqlite else GroupCommitter(self._save_many)
+        )
         # Whoever disposes of the store's engine closes the draft connections too.
         event.listen(main, "engine_disposed", lambda _: self.dispose())
 
@@ -123,6 +132,10 @@ class DraftStore:
 
     def save(self, token_hash: str, instrument_id: str, expires_day: dt.date,
              sealed: bytes) -> None:
+        """Committed before it returns; on PostgreSQL concurrent saves share one commit."""
+        if self._committer is not None:
+            self._committer.submit((token_hash, instrument_id, expires_day, sealed))
+            return
         self._run(self._save_sql, (token_hash, instrument_id, self._day(expires_day), sealed))
 
     def save_nowait(self, token_hash: str, instrument_id: str, expires_day: dt.date,
@@ -180,6 +193,33 @@ class DraftStore:
 
     def _run(self, sql: str, params: tuple[Any, ...], *, fetch: bool = False) -> Any:
         """One statement; a connection broken by a database restart is replaced and retried once."""
+
+        def statement(cursor: Any) -> Any:
+            cursor.execute(sql, params)
+            return cursor.fetchone() if fetch else None
+
+        return self._with_cursor(statement)
+
+    def _save_many(self, rows: Sequence[DraftRow]) -> list[None]:
+        """Several pages' drafts in one transaction: one WAL flush for all (the last of a token
+        wins). PostgreSQL's commit waits for its WAL flush; without this, each page post would
+        hold a connection for one, and the pool would bound the pages a worker answers."""
+        latest = {row[0]: row for row in rows}
+
+        def batch(cursor: Any) -> None:
+            cursor.execute("BEGIN")
+            cursor.executemany(self._save_sql, [
+                (token, instrument_id, self._day(expires), sealed)
+                for token, instrument_id, expires, sealed in latest.values()
+            ])
+            cursor.execute("COMMIT")
+
+        self._with_cursor(batch)
+        return [None] * len(rows)
+
+    def _with_cursor(self, work: Callable[[Any], Any]) -> Any:
+        """work(cursor) on a pooled connection; a connection broken by a database restart is
+        replaced and the work retried once; anything else is StoreUnavailable."""
         driver_errors = self._driver_errors
         checkout_errors: tuple[type[Exception], ...] = (
             DBAPIError, DisconnectionError, PoolTimeout, *driver_errors
@@ -192,12 +232,11 @@ class DraftStore:
                 raise _unavailable(exc) from exc
             try:
                 cursor = connection.cursor()
-                cursor.execute(sql, params)
-                row = cursor.fetchone() if fetch else None
+                result = work(cursor)
                 cursor.close()
                 # A no-op in autocommit; commits when an in-memory database shares the main engine.
                 connection.commit()
-                return row
+                return result
             except driver_errors as exc:
                 connection.invalidate()  # never hand a broken connection to the next page
                 if attempt == 2 or not self._is_disconnect(exc):

@@ -23,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
 from offramp.store.bulk import store_batch
-from offramp.store.drafts import DraftStore
+from offramp.store.drafts import DraftRow, DraftStore
 from offramp.store.group_commit import GroupCommitter
 from offramp.store.tables import counters, drafts, instruments, key_sets, purges, responses
 
@@ -127,8 +127,6 @@ class StoreCounts:
     counter_rows: int
 
 
-DraftRow = tuple[str, str, dt.date, bytes]
-"""(token_hash, instrument_id, expires_day, sealed)"""
 
 
 def _unavailable(exc: Exception) -> StoreUnavailable:
