@@ -52,7 +52,8 @@ def _purge_drafts(svc: Services) -> None:
 
 
 def _housekeeping(svc: Services) -> None:
-    """Periodic work off the request path: flush counters, pick up a changed term list."""
+    """Periodic work off the request path: flush counters, checkpoint the drafts (SQLite), pick
+    up a changed term list."""
     _flush(svc)
     try:
         svc.repository.drafts.checkpoint()
