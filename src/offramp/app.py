@@ -21,6 +21,7 @@ from offramp.intercept import routes as intercept_routes
 from offramp.intercept.admin import admin_routes
 from offramp.intercept.fastpath import ScreenFastPath
 from offramp.intercept.limits import InflightLimitMiddleware
+from offramp.store.db import sqlite_file
 from offramp.survey import routes as survey_routes
 from offramp.vault import routes as vault_routes
 from offramp.web.errors import EXCEPTION_HANDLERS
@@ -68,10 +69,8 @@ def counter_spill_dir(settings: Settings) -> Path:
     """settings.counter_spill_dir, else the SQLite database's folder, else the working directory."""
     if settings.counter_spill_dir is not None:
         return settings.counter_spill_dir
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(url.database).resolve().parent
-    return Path.cwd()
+    database = sqlite_file(make_url(settings.database_url))
+    return database.resolve().parent if database is not None else Path.cwd()
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:

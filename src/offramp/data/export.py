@@ -29,7 +29,7 @@ from offramp.data.formats import WRITERS
 from offramp.data.quality import QualitySettings
 from offramp.errors import InputError, IntegrityError, KeyFileError, StoreUnavailable
 from offramp.store import Repository, make_engine, upgrade
-from offramp.store.db import normalise_url
+from offramp.store.db import normalise_url, sqlite_file
 from offramp.survey.instrument import Instrument
 from offramp.vault.keys import fingerprint, load_private_key
 from offramp.vault.passphrase import Passphrase
@@ -49,10 +49,9 @@ class ExportResult:
 
 def open_repository(db: str) -> Repository:
     """The store at `db`, refusing to create an empty SQLite file for a mistyped path."""
-    url = normalise_url(db)
-    if url.drivername == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(str(url.database)).exists():
-        raise InputError("no such database file", file=str(url.database),
+    database = sqlite_file(normalise_url(db))
+    if database is not None and not database.exists():
+        raise InputError("no such database file", file=str(database),
                          hint="give the sqlite:/// URL of the server's database (or a copy)")
     engine = make_engine(db)
     try:

@@ -14,7 +14,7 @@ import click
 from offramp.config import load_settings
 from offramp.errors import InputError
 from offramp.store.backup import PG_DUMP_RECIPE, backup_sqlite
-from offramp.store.db import make_engine, normalise_url
+from offramp.store.db import make_engine, normalise_url, sqlite_file
 from offramp.store.repository import Repository
 from offramp.store.verify import render, verify_store
 from offramp.vault.keys import fingerprint, load_public_key
@@ -34,11 +34,9 @@ def _database(db: str | None, config: Path | None) -> str:
 
 
 def _repository(db: str) -> Repository:
-    url = normalise_url(db)
-    if url.drivername == "sqlite" and url.database not in (None, "", ":memory:") and not Path(
-        str(url.database)
-    ).exists():
-        raise InputError("no such database file", file=str(url.database))
+    database = sqlite_file(normalise_url(db))
+    if database is not None and not database.exists():
+        raise InputError("no such database file", file=str(database))
     return Repository(make_engine(db), group_commit=False)
 
 

@@ -40,6 +40,13 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for another database or a private in-memory one."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the writer; synchronous=FULL makes each commit durable on disk
     # before we tell a respondent "thank you".
@@ -55,8 +62,9 @@ def make_engine(url: str) -> Engine:
     """An Engine with the durability settings offramp relies on."""
     parsed = normalise_url(url)
     if parsed.drivername == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = sqlite_file(parsed)
+        if database is not None:
+            database.parent.mkdir(parents=True, exist_ok=True)
         # A pool as large as the server's thread pool (40): a connection opened per request
         # beyond the pool would pay for opening the file and the PRAGMAs every time.
         engine = create_engine(

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
+from offramp.store.db import sqlite_file
 from offramp.store.group_commit import GroupCommitter
 
 DraftRow = tuple[str, str, dt.date, bytes]
@@ -63,7 +64,7 @@ def draft_engine(main: Engine) -> Engine:
     """A second engine on the same database with draft durability (see the module docstring)."""
     url = main.url
     if url.get_backend_name() == "sqlite":
-        if url.database in (None, "", ":memory:"):
+        if sqlite_file(url) is None:
             return main  # a private in-memory database cannot be opened twice
         engine = create_engine(
             url, connect_args={"check_same_thread": False}, isolation_level="AUTOCOMMIT",
@@ -92,7 +93,7 @@ class DraftStore:
         self._day: Callable[[dt.date], Any] = dt.date.isoformat if sqlite else (lambda d: d)
         self._nowait = threading.local()
         self._nowait_connections: list[sqlite3.Connection] = []
-        self._sqlite_file = sqlite and main.url.database not in (None, "", ":memory:")
+        self._sqlite_file = sqlite_file(main.url)
         # SQLite drafts do not wait for the disk, so grouping them saves nothing there.
         self._committer: GroupCommitter[DraftRow, None] | None = (
             None if sqlite else GroupCommitter(self._save_many)
@@ -104,7 +105,7 @@ class DraftStore:
     def reads_never_wait(self) -> bool:
         """True on a SQLite file in WAL mode: a read never waits for a writer or for the disk,
         so a caller may run it where blocking would hurt (an event loop)."""
-        return self._sqlite_file
+        return self._sqlite_file is not None
 
     @property
     def engine(self) -> Engine:
@@ -164,7 +165,7 @@ class DraftStore:
         connection: sqlite3.Connection | None = getattr(self._nowait, "connection", None)
         if connection is None:
             connection = sqlite3.connect(
-                str(self._main.url.database), isolation_level=None, check_same_thread=False
+                str(self._sqlite_file), isolation_level=None, check_same_thread=False
             )
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")

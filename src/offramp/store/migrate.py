@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from offramp.store.db import sqlite_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -49,11 +51,11 @@ def migration_lock(engine: Engine) -> Iterator[None]:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_LOCK})
                 conn.commit()
         return
-    database = engine.url.database
-    if not database or database == ":memory:":
+    database = sqlite_file(engine.url)
+    if database is None:
         yield
         return
-    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    lock_path = database.with_name(database.name + ".migrate-lock")
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
