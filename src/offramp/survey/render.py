@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
 
@@ -52,6 +52,33 @@ class Chrome:
     @property
     def t(self) -> Mapping[str, str]:
         return ui.words(self.lang)
+
+    def key(self) -> tuple[Any, ...]:
+        """Everything here a kept page depends on."""
+        return (self.lang, self.action, self.help_href, self.leave_href, self.preview,
+                tuple(self.languages))
+
+
+Value = TypeVar("Value")
+
+
+class _Kept(dict[tuple[Any, ...], tuple[Any, Value]]):
+    """Rendered pieces kept between requests, each beside the object it was rendered from.
+
+    Keys hold id(owner); the owner is kept alive beside its piece, so an id reused by a
+    reloaded instrument cannot match. Emptied when full: what is kept is cheap to make again."""
+
+    LIMIT = 20_000
+
+    def find(self, key: tuple[Any, ...], owner: object) -> Value | None:
+        kept = self.get(key)
+        return kept[1] if kept is not None and kept[0] is owner else None
+
+    def keep(self, key: tuple[Any, ...], owner: object, value: Value) -> Value:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = (owner, value)
+        return value
 
 
 def paragraphs(text: str) -> list[str]:
@@ -169,10 +196,8 @@ class _View:
 # most page renders only fill in their frame. A question with an answer, an error, or another
 # answer piped into its text is rendered afresh and never kept: answers are not held in memory
 # past their request.
-_FRAGMENTS: dict[tuple[Any, ...], tuple[Question, Markup]] = {}
-"""(kind, language, id of the question, choice order) -> (the question, its HTML). The question
-is kept beside its HTML so that an id reused by a reloaded instrument cannot match."""
-_FRAGMENT_LIMIT = 20_000
+_FRAGMENTS: _Kept[Markup] = _Kept()
+"""(kind, language, id of the question, choice order) -> (the question, its HTML)."""
 
 
 @functools.cache
@@ -204,17 +229,13 @@ class _Items:
         key: tuple[Any, ...] | None = None
         if not error and question.name not in self.touched and not self.view.is_piped(question):
             key = (kind, self.view.language, id(question), tuple(c.value for c in choices))
-            kept = _FRAGMENTS.get(key)
-            if kept is not None and kept[0] is question:
-                return kept[1]
+            kept = _FRAGMENTS.find(key, question)
+            if kept is not None:
+                return kept
         entry = self.view.question(question, self.fields, error, choices)
         macro = self.macros.question if kind == "question" else self.macros.grid_row
         html = _escaped(macro(entry, self.words) if kind == "question" else macro(entry))
-        if key is not None:
-            if len(_FRAGMENTS) >= _FRAGMENT_LIMIT:
-                _FRAGMENTS.clear()
-            _FRAGMENTS[key] = (question, html)
-        return html
+        return html if key is None else _FRAGMENTS.keep(key, question, html)
 
     def block(self, block: Block, group: list[tuple[Question, list[Choice]]]) -> Markup:
         heading = View(
@@ -314,9 +335,8 @@ def page_html(
         notice=notice,
     )
     if not summary and not notice:
-        frame_key = ("page", id(instrument), page_index, chrome.lang, chrome.action,
-                     chrome.help_href, chrome.leave_href, chrome.preview, tuple(chrome.languages),
-                     position, total, has_back, can_save)
+        frame_key = ("page", id(instrument), page_index, *chrome.key(), position, total,
+                     has_back, can_save)
         parts = _frame(frame_key, instrument, context)
         if parts is not None:
             head, between, before_items, tail = parts
@@ -328,14 +348,14 @@ def page_html(
 # for every respondent on that page at that point of the survey: it is rendered once with markers
 # where those go, and kept in pieces. Pages with errors or a notice are rendered whole.
 _SLOTS = ("\x00token\x00", "\x00arm\x00", "\x00items\x00")
-_FRAMES: dict[tuple[Any, ...], tuple[Instrument, tuple[str, ...]]] = {}
+_FRAMES: _Kept[tuple[str, ...]] = _Kept()
 
 
 def _frame(key: tuple[Any, ...], instrument: Instrument,
            context: Mapping[str, Any]) -> tuple[str, ...] | None:
-    kept = _FRAMES.get(key)
-    if kept is not None and kept[0] is instrument:
-        return kept[1]
+    kept = _FRAMES.find(key, instrument)
+    if kept is not None:
+        return kept
     token, arm, items = _SLOTS
     html = render("page.html", **context, token=token, arm=arm, items=[items])
     pieces: list[str] = []
@@ -345,10 +365,7 @@ def _frame(key: tuple[Any, ...], instrument: Instrument,
             return None  # a marker the template does not show exactly once: render whole
         pieces.append(before)
     pieces.append(html)
-    if len(_FRAMES) >= _FRAGMENT_LIMIT:
-        _FRAMES.clear()
-    _FRAMES[key] = (instrument, tuple(pieces))
-    return tuple(pieces)
+    return _FRAMES.keep(key, instrument, tuple(pieces))
 
 
 def consent_html(chrome: Chrome, instrument: Instrument, token: str, arm: str) -> str:
@@ -372,14 +389,11 @@ def thanks_html(chrome: Chrome, instrument: Instrument,
     recorded), so it is rendered once per instrument and language and kept."""
     if recorded is not None:
         return _thanks(chrome, instrument, recorded)
-    key = ("thanks", id(instrument), chrome.lang, chrome.action, chrome.help_href,
-           chrome.leave_href, chrome.preview, tuple(chrome.languages))
-    kept = _FRAMES.get(key)
-    if kept is not None and kept[0] is instrument:
-        return kept[1][0]
-    html = _thanks(chrome, instrument, None)
-    _FRAMES[key] = (instrument, (html,))
-    return html
+    key = ("thanks", id(instrument), *chrome.key())
+    kept = _FRAMES.find(key, instrument)
+    if kept is None:
+        kept = _FRAMES.keep(key, instrument, (_thanks(chrome, instrument, None),))
+    return kept[0]
 
 
 def _thanks(chrome: Chrome, instrument: Instrument, recorded: Mapping[str, Any] | None) -> str:

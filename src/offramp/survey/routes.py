@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -90,9 +90,10 @@ def _html(text: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(text, status)
 
 
-def _form_lists(form: FormData) -> dict[str, list[str]]:
+def _form_lists(pairs: Iterable[tuple[str, object]]) -> dict[str, list[str]]:
+    """Posted (name, value) pairs as lists per name, each value capped; uploads are ignored."""
     values: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
+    for key, value in pairs:
         if isinstance(value, str):
             values.setdefault(key, []).append(value[:MAX_FIELD_CHARS])
     return values
@@ -110,17 +111,14 @@ async def _read_form(request: Request) -> dict[str, list[str]] | None:
                               errors="replace", max_num_fields=MAX_FIELDS)
         except ValueError:
             return None
-        values: dict[str, list[str]] = {}
-        for key, value in pairs:
-            values.setdefault(key, []).append(value[:MAX_FIELD_CHARS])
-        return values
+        return _form_lists(pairs)
     try:
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     except HTTPException:
         return None
     except Exception:
         return None
-    return _form_lists(form)
+    return _form_lists(form.multi_items())
 
 
 def _language(request: Request, instrument: Instrument, fields: dict[str, list[str]] | None) -> str:

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from offramp.store.drafts import DraftRow
 from offramp.store.repository import Repository
 from offramp.vault.drafts import BadToken, decrypt_draft, encrypt_draft, token_hash
 
@@ -57,18 +58,21 @@ def _context(instrument_id: str) -> bytes:
     return f"offramp-draft:{instrument_id}".encode()
 
 
-def save_state(repository: Repository, token: str, state: SurveyState, ttl_days: int) -> None:
+def _draft_row(token: str, state: SurveyState, ttl_days: int) -> DraftRow:
+    """(token hash, instrument, expiry day, encrypted state): a draft as the store keeps it."""
     blob = encrypt_draft(token, state.to_bytes(), _context(state.instrument_id))
     expires = dt.date.today() + dt.timedelta(days=ttl_days)
-    repository.save_draft(token_hash(token), state.instrument_id, expires, blob)
+    return token_hash(token), state.instrument_id, expires, blob
+
+
+def save_state(repository: Repository, token: str, state: SurveyState, ttl_days: int) -> None:
+    repository.save_draft(*_draft_row(token, state, ttl_days))
 
 
 def save_state_nowait(repository: Repository, token: str, state: SurveyState,
                       ttl_days: int) -> bool:
     """save_state, if the store can take it without waiting (see DraftStore.save_nowait)."""
-    blob = encrypt_draft(token, state.to_bytes(), _context(state.instrument_id))
-    expires = dt.date.today() + dt.timedelta(days=ttl_days)
-    return repository.drafts.save_nowait(token_hash(token), state.instrument_id, expires, blob)
+    return repository.drafts.save_nowait(*_draft_row(token, state, ttl_days))
 
 
 def load_state(repository: Repository, token: str, instrument_id: str) -> SurveyState | None:
