@@ -65,6 +65,22 @@ def percentile(sorted_values: list[int], p: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(p * len(sorted_values)))] / 1000
 
 
+def latencies(check, queries, clock) -> list[int]:  # type: ignore[no-untyped-def]
+    """Per-query times in ns by `clock`, sorted."""
+    times = []
+    for q in queries:
+        t0 = clock()
+        check(q)
+        times.append(clock() - t0)
+    times.sort()
+    return times
+
+
+def print_latencies(label: str, times: list[int]) -> None:
+    print(f"{label} (µs): p50 {percentile(times, 0.5):.1f}, p90 {percentile(times, 0.9):.1f}, "
+          f"p99 {percentile(times, 0.99):.1f}, p99.9 {percentile(times, 0.999):.1f}")
+
+
 def timed(fn, *args):  # type: ignore[no-untyped-def]
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -118,30 +134,14 @@ def main() -> None:
     print(f"online check, second pass: {len(queries) / wall:,.0f} q/s wall, "
           f"{len(queries) / cpu:,.0f} q/s CPU")  # fmt: skip
     fresh = make_queries(200_000, terms, vocabulary, random.Random(args.seed + 1))
-    latencies = []
-    clock = time.perf_counter_ns
-    for q in fresh:
-        t0 = clock()
-        check(q)
-        latencies.append(clock() - t0)
-    latencies.sort()
-    print(f"online latency on 200,000 new queries, wall (µs): "
-          f"p50 {percentile(latencies, 0.5):.1f}, "
-          f"p90 {percentile(latencies, 0.9):.1f}, p99 {percentile(latencies, 0.99):.1f}, "
-          f"p99.9 {percentile(latencies, 0.999):.1f}")  # fmt: skip
+    print_latencies("online latency on 200,000 new queries, wall",
+                    latencies(check, fresh, time.perf_counter_ns))
     # CPU time of this thread per query: what the query costs, without the waits that other
     # processes on a shared machine cause (the clock itself adds about 0.2 µs).
-    cpu_clock = time.thread_time_ns
-    cpu_latencies = []
-    for q in make_queries(200_000, terms, vocabulary, random.Random(args.seed + 2)):
-        t0 = cpu_clock()
-        check(q)
-        cpu_latencies.append(cpu_clock() - t0)
-    cpu_latencies.sort()
-    print(f"online latency on 200,000 new queries, CPU (µs): "
-          f"p50 {percentile(cpu_latencies, 0.5):.1f}, p90 {percentile(cpu_latencies, 0.9):.1f}, "
-          f"p99 {percentile(cpu_latencies, 0.99):.1f}, "
-          f"p99.9 {percentile(cpu_latencies, 0.999):.1f}")  # fmt: skip
+    print_latencies("online latency on 200,000 new queries, CPU",
+                    latencies(check, make_queries(200_000, terms, vocabulary,
+                                                  random.Random(args.seed + 2)),
+                              time.thread_time_ns))
     # Real traffic brings words never seen before (typos, names): each costs one token
     # analysis on first sight. Here one query in five carries such a word.
     letters = "abcdefghijklmnopqrstuvwxyz"
@@ -152,17 +152,8 @@ def main() -> None:
             word = "".join(unseen_rng.choice(letters) for _ in range(unseen_rng.randint(4, 10)))
             q = f"{q} {word}"
         novel.append(q)
-    novel_latencies = []
-    for q in novel:
-        t0 = clock()
-        check(q)
-        novel_latencies.append(clock() - t0)
-    novel_latencies.sort()
-    print(f"online latency, one query in five with a never-seen word, wall (µs): "
-          f"p50 {percentile(novel_latencies, 0.5):.1f}, "
-          f"p90 {percentile(novel_latencies, 0.9):.1f}, "
-          f"p99 {percentile(novel_latencies, 0.99):.1f}, "
-          f"p99.9 {percentile(novel_latencies, 0.999):.1f}")  # fmt: skip
+    print_latencies("online latency, one query in five with a never-seen word, wall",
+                    latencies(check, novel, time.perf_counter_ns))
     hashed_check = hashed.check
     sample = queries[:200_000]
     (_, wall, cpu) = timed(lambda: [hashed_check(q) for q in sample])
