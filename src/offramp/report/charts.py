@@ -180,6 +180,26 @@ def _whisker(x_low: float, x_high: float, y: float, cap: float = 5.0) -> str:
             f'fill="none"/>')
 
 
+def _bar_marks(bar: Bar, x0: float, x1: float, mid: float, scale_max: float, *, height: float,
+               cap: float, gap: float, label: str, size: float) -> list[str]:
+    """One estimate's bar from x0, its interval whisker and its value label after both."""
+    assert bar.value is not None
+
+    def at(value: float) -> float:
+        return (x1 - x0) * min(value, scale_max) / scale_max
+
+    w = at(bar.value)
+    marks = [f'<rect x="{x0:.1f}" y="{mid - height / 2:.1f}" width="{max(w, 0.5):.1f}" '
+             f'height="{height:g}" fill="{BAR}"/>']
+    end = w
+    if bar.low is not None and bar.high is not None:
+        hi = x0 + at(bar.high)
+        marks.append(_whisker(x0 + at(bar.low), hi, mid, cap=cap))
+        end = max(end, hi - x0)
+    marks.append(_text(x0 + end + gap, mid, [label], size=size))
+    return marks
+
+
 def _label_width(labels: Sequence[str], share: float = 0.4) -> float:
     longest_word = max((text_width(w) for label in labels for w in label.split()), default=40)
     natural = max((text_width(label) for label in labels), default=40) + 8
@@ -218,17 +238,8 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, intro: str = ""
             rows.append(_text(x0 + 4, mid, ["suppressed (too few respondents)"], size=SMALL,
                               fill=MUTED))
         else:
-            w = (x1 - x0) * min(bar.value, scale_max) / scale_max
-            rows.append(f'<rect x="{x0:.1f}" y="{mid - 8:.1f}" width="{max(w, 0.5):.1f}" '
-                        f'height="16" fill="{BAR}"/>')
-            end = w
-            if bar.low is not None and bar.high is not None:
-                lo = x0 + (x1 - x0) * min(bar.low, scale_max) / scale_max
-                hi = x0 + (x1 - x0) * min(bar.high, scale_max) / scale_max
-                rows.append(_whisker(lo, hi, mid))
-                end = max(end, hi - x0)
-            rows.append(_text(x0 + end + 6, mid, [percent(bar.value, 0 if unit == "%" else 1)],
-                              size=SMALL))
+            rows += _bar_marks(bar, x0, x1, mid, scale_max, height=16, cap=5.0, gap=6,
+                               label=percent(bar.value, 0 if unit == "%" else 1), size=SMALL)
         y += row_h
     bottom = y + 4
     axis = _axis(x0, x1, top - 4, bottom, scale_max, unit=unit)
@@ -420,17 +431,8 @@ def small_multiples(chart_id: str, title: str, categories: Sequence[str],
                     parts.append(_text(px0 + 3, mid, ["suppressed"], size=SMALL - 1,
                                        fill=MUTED))
                 else:
-                    w = (px1 - px0) * min(bar.value, scale_max) / scale_max
-                    parts.append(f'<rect x="{px0:.1f}" y="{mid - 6:.1f}" '
-                                 f'width="{max(w, 0.5):.1f}" height="12" fill="{BAR}"/>')
-                    end = w
-                    if bar.low is not None and bar.high is not None:
-                        lo = px0 + (px1 - px0) * min(bar.low, scale_max) / scale_max
-                        hi = px0 + (px1 - px0) * min(bar.high, scale_max) / scale_max
-                        parts.append(_whisker(lo, hi, mid, cap=3.5))
-                        end = max(end, hi - px0)
-                    parts.append(_text(px0 + end + 3, mid, [f"{bar.value:.0f}%"],
-                                       size=SMALL - 1))
+                    parts += _bar_marks(bar, px0, px1, mid, scale_max, height=12, cap=3.5,
+                                        gap=3, label=f"{bar.value:.0f}%", size=SMALL - 1)
                 ry += h
             parts.append(_text(px0, top + block_h + 10, ["0"], size=SMALL - 1, fill=MUTED))
             parts.append(_text(px1, top + block_h + 10, [f"{scale_max:.0f}%"], anchor="end",
