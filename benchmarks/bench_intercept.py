@@ -22,23 +22,16 @@ import os
 import random
 import re
 import shutil
-import socket
 import string
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+from _serve import free_port, start_server
 
 QUERY_WORDS = ["weather", "recipes", "train", "times", "news", "football", "map", "cinema",
                "holiday", "insurance", "zorblax", "quillion"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_terms(path: Path, count: int, rng: random.Random) -> None:
@@ -73,19 +66,7 @@ def start(kind: str, workers: int, config: Path, port: int, log: Path) -> subpro
         cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host",
                "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
                "--log-level", "warning", "offramp.serve:app_from_environment"]
-    with log.open("ab") as out:
-        process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{kind} exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{kind} did not start:\n{log.read_text()}")
+    return start_server(cmd, port, log, timeout=60, env=env)
 
 
 def wrk(url: str, duration: int, connections: int, script: Path | None) -> tuple[float, float]:

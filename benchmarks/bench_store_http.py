@@ -25,11 +25,9 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +35,7 @@ from urllib.parse import quote
 
 import httpx
 
+from _serve import free_port, start_server
 from offramp.data.decrypt import context_of
 from offramp.store import Repository, make_engine
 from offramp.survey.session import SurveyState, _context
@@ -84,12 +83,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and all its descendants (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -122,19 +115,9 @@ class Run:
 
 
 def start(config: Path, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "offramp", "serve", "--config", str(config), "--port",
-             str(port), "--workers", str(workers)], stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"server did not start:\n{log.read_text()}")
+    cmd = [sys.executable, "-m", "offramp", "serve", "--config", str(config), "--port",
+           str(port), "--workers", str(workers)]
+    return start_server(cmd, port, log)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -26,15 +26,15 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+
+from _serve import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM = ROOT / "examples" / "forms" / "help_seeking.yaml"
@@ -45,12 +45,6 @@ WALK: list[tuple[str, dict[str, str | list[str]]]] = [
     ("message_before", {"times_seen": "3", "first_seen": "month", "changed_search": "yes"}),
 ]
 REPEATED = WALK[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def encode(token: str, page: str, answers: dict[str, str | list[str]]) -> str:
@@ -146,19 +140,7 @@ def drop_database(server_url: str, name: str) -> None:
 def serve(config: Path, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "offramp", "serve", "--config", str(config), "--port",
            str(port), "--workers", str(workers)]
-    with log.open("ab") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not start")
+    return start_server(cmd, port, log, timeout=60)
 
 
 def main() -> None:
