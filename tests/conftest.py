@@ -6,6 +6,7 @@ fails instead of skipping, so a green CI proves both really ran.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -31,6 +32,34 @@ def unavailable(reason: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(f"required test could not run: {reason}")
     pytest.skip(reason)
+
+
+AXE = Path(os.environ.get(
+    "OFFRAMP_AXE_JS",
+    Path(__file__).resolve().parents[1] / ".venv/npm/node_modules/axe-core/axe.min.js",
+))
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_source() -> str:
+    """axe-core's script, which the browser tests inject (installed by `make test`)."""
+    if not AXE.exists():
+        unavailable(f"axe-core is not installed at {AXE} (run `make test`, or "
+                    "`npm install --prefix .venv/npm axe-core`)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def run_axe(browser: Any, source: str, tags: list[str]) -> list[dict[str, Any]]:
+    """axe-core's violations of `tags` on the browser's current page."""
+    browser.execute_script(source)
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify("
+        "[{id: 'axe-error', help: String(e), nodes: []}])));",
+        tags,
+    )
+    return list(json.loads(result))
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,6 @@ axe-core comes from the npm registry (`make test` runs `npm install axe-core` in
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -16,15 +14,23 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.conftest import KeyPair, LiveServer, free_port, start_server, stop_server, unavailable
+from tests.conftest import (
+    WCAG_TAGS,
+    KeyPair,
+    LiveServer,
+    axe_source,
+    free_port,
+    run_axe,
+    start_server,
+    stop_server,
+)
 from tests.conftest import write_config as write_base_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = Path(os.environ.get("OFFRAMP_AXE_JS", ROOT / ".venv/npm/node_modules/axe-core/axe.min.js"))
 LANGUAGES = ("en", "ar", "ru", "de", "es", "fr")
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_TAGS = [*WCAG_TAGS, "best-practice"]
 
 
 @pytest.fixture(scope="module")
@@ -38,28 +44,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, keypair: KeyPair) -> Iterat
     stop_server(live)
 
 
-def _axe_source() -> str:
-    if not AXE.exists():
-        unavailable(f"axe-core is not installed at {AXE} (run `make test`, or "
-                    "`npm install --prefix .venv/npm axe-core`)")
-    return AXE.read_text(encoding="utf-8")
-
-
 def _run_axe(browser, source: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    browser.execute_script(source)
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-        ".then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify("
-        "[{id: 'axe-error', help: String(e), nodes: []}])));",
-        AXE_TAGS,
-    )
-    return list(json.loads(result))
+    return run_axe(browser, source, AXE_TAGS)
 
 
 @pytest.mark.parametrize("arm", ["control", "supportive"])
 def test_axe_finds_no_violation(server: LiveServer, browser_js, arm: str) -> None:  # type: ignore[no-untyped-def]
-    source = _axe_source()
+    source = axe_source()
     browser = browser_js
     browser.set_script_timeout(30)
     problems = {}
@@ -132,7 +123,7 @@ def test_the_checkers_do_catch_problems(server: LiveServer, browser_js) -> None:
               "low contrast text here</p></main>"
               "<div style='width:2000px'>wide</div></body></html>")
     browser.get("data:text/html;charset=utf-8," + quote(broken))
-    ids = {v["id"] for v in _run_axe(browser, _axe_source())}
+    ids = {v["id"] for v in _run_axe(browser, axe_source())}
     assert {"image-alt", "link-name", "color-contrast", "html-has-lang"} <= ids
     _emulate(browser, 320, 4)
     try:

@@ -4,8 +4,6 @@ report itself has no script) finds no WCAG 2.2 AA violation."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
@@ -17,13 +15,11 @@ from offramp.report.build import build_report
 from offramp.report.model import Report
 from offramp.report.plan import load_report_plan
 from offramp.report.render import render_html, write_html
-from tests.conftest import unavailable
-from tests.report.conftest import PLAN, ROOT
+from tests.conftest import WCAG_TAGS, axe_source, run_axe
+from tests.report.conftest import PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-AXE = Path(os.environ.get("OFFRAMP_AXE_JS", ROOT / ".venv/npm/node_modules/axe-core/axe.min.js"))
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="module")
@@ -86,19 +82,9 @@ def test_no_chart_label_is_cut_off(browser_no_js, report_file: tuple[Report, Pat
 def test_axe_finds_no_accessibility_violation(  # type: ignore[no-untyped-def]
     browser_js, report_file: tuple[Report, Path]
 ) -> None:
-    if not AXE.exists():
-        unavailable(f"axe-core is not installed at {AXE} (run `make test`, or "
-                    "`npm install --prefix .venv/npm axe-core`)")
+    source = axe_source()
     _, path = report_file
     browser = browser_js
     browser.get(path.as_uri())
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-        ".then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify("
-        "[{id: 'axe-error', help: String(e), nodes: []}])));",
-        AXE_TAGS,
-    )
-    violations = json.loads(result)
+    violations = run_axe(browser, source, WCAG_TAGS)
     assert not violations, [(v["id"], v["help"], len(v["nodes"])) for v in violations]

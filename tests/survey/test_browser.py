@@ -8,7 +8,6 @@ exactly what they typed. A second pass with JavaScript on runs axe-core over eve
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,21 +20,22 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from tests.conftest import (
+    WCAG_TAGS,
     KeyPair,
     LiveServer,
+    axe_source,
     click_and_wait,
     free_port,
+    run_axe,
     start_server,
     stop_server,
-    unavailable,
 )
 from tests.survey.long_form import EXPECTED_CSV, FORM, PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = Path(os.environ.get("OFFRAMP_AXE_JS", ROOT / ".venv/npm/node_modules/axe-core/axe.min.js"))
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_TAGS = [*WCAG_TAGS, "best-practice"]
 WORDS = {
     "en": {"accept": "I agree to take part", "next": "Next", "back": "Back", "thanks": "Thank you",
            "age_error": "This survey is for adults aged 18 to 99."},
@@ -164,22 +164,11 @@ def _same(cell: str, expected: str) -> bool:
 
 
 def _axe(browser, source: str) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
-    browser.execute_script(source)
-    found = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-        ".then(r => done(JSON.stringify(r.violations))).catch(e => done(JSON.stringify("
-        "[{id: 'axe-error', help: String(e), nodes: []}])));",
-        AXE_TAGS,
-    )
-    return [(v["id"], v["help"], len(v["nodes"])) for v in json.loads(found)]
+    return [(v["id"], v["help"], len(v["nodes"])) for v in run_axe(browser, source, AXE_TAGS)]
 
 
 def test_axe_finds_nothing_on_any_kind_of_page(server: LiveServer, browser_js) -> None:  # type: ignore[no-untyped-def]
-    if not AXE.exists():
-        unavailable(f"axe-core is not installed at {AXE} (`npm install --prefix .venv/npm "
-                    "axe-core`)")
-    source = AXE.read_text(encoding="utf-8")
+    source = axe_source()
     browser = browser_js
     browser.set_script_timeout(30)
     problems: dict[str, object] = {}
