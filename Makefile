@@ -42,7 +42,16 @@ $(AXE):
 	@command -v npm >/dev/null || { echo "The accessibility tests need npm (Debian: apt-get install npm)"; exit 1; }
 	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent axe-core@4
 
+# The PostgreSQL tests use OFFRAMP_TEST_POSTGRES_URL. When it is unset and the PostgreSQL server of
+# the project's machines answers (127.0.0.1:5432, trust auth, database test), that one is used, so
+# the README's one command runs them too; elsewhere they are skipped with a line saying why.
+LOCAL_POSTGRES := postgresql://postgres@127.0.0.1:5432/test
 unit: $(STAMP) browser-deps $(AXE)
+	@if [ -z "$$OFFRAMP_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import psycopg; \
+		psycopg.connect('$(LOCAL_POSTGRES)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "PostgreSQL tests: using $(LOCAL_POSTGRES)"; \
+		export OFFRAMP_TEST_POSTGRES_URL="$(LOCAL_POSTGRES)"; \
+	fi; \
 	$(BIN)/pytest
 
 test: lint typecheck unit
