@@ -31,6 +31,8 @@ from offramp.web.services import Services, build_services
 log = logging.getLogger("offramp")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 FLUSH_SECONDS = 5.0
+CHECKPOINT_SECONDS = 1.0
+"""SQLite drafts' checkpoint (store/drafts.py): often, so that under load each one copies little."""
 DRAFT_PURGE_SECONDS = 3600.0
 
 
@@ -52,14 +54,16 @@ def _purge_drafts(svc: Services) -> None:
         log.warning("draft purge failed, will retry: %s", type(exc).__name__)
 
 
-def _housekeeping(svc: Services) -> None:
-    """Periodic work off the request path: flush counters, checkpoint the drafts (SQLite), pick
-    up a changed term list."""
-    _flush(svc)
+def _checkpoint(svc: Services) -> None:
     try:
         svc.repository.drafts.checkpoint()
-    except Exception as exc:  # retried in 5 seconds
+    except Exception as exc:  # retried in a second
         log.warning("draft checkpoint failed, will retry: %s", type(exc).__name__)
+
+
+def _housekeeping(svc: Services) -> None:
+    """Periodic work off the request path: flush counters, pick up a changed term list."""
+    _flush(svc)
     if svc.screener is not None:
         # A broken new list is logged by the holder and the old one stays in force.
         svc.screener.reload_if_changed()
@@ -81,10 +85,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         async def flusher() -> None:
             rounds = 0
             while True:
-                await asyncio.sleep(FLUSH_SECONDS)
-                await asyncio.to_thread(_housekeeping, svc)
+                await asyncio.sleep(CHECKPOINT_SECONDS)
+                await asyncio.to_thread(_checkpoint, svc)
                 rounds += 1
-                if rounds % int(DRAFT_PURGE_SECONDS // FLUSH_SECONDS) == 0:
+                if rounds % int(FLUSH_SECONDS // CHECKPOINT_SECONDS) == 0:
+                    await asyncio.to_thread(_housekeeping, svc)
+                if rounds % int(DRAFT_PURGE_SECONDS // CHECKPOINT_SECONDS) == 0:
                     await asyncio.to_thread(_purge_drafts, svc)
 
         spill_dir = counter_spill_dir(settings)

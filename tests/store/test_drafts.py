@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -107,3 +109,105 @@ def test_concurrent_saves_on_postgresql_share_commits_and_all_land(repo: Reposit
         assert committer is None  # nothing to gain: SQLite drafts do not wait for the disk
     else:
         assert committer is not None and committer.items == 72
+
+
+def _hold_write_lock(path: str, seconds: float) -> threading.Thread:
+    """Another writer (as the other worker process would be) holds SQLite's lock for `seconds`."""
+    import sqlite3
+
+    held = threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        other.execute("ROLLBACK")
+        other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    return thread
+
+
+@pytest.mark.parametrize(("lock_seconds", "via_thread"), [(0.0, False), (0.003, False),
+                                                          (0.15, True)])
+def test_save_async_waits_out_a_short_lock_on_the_loop_and_a_long_one_in_a_thread(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch, lock_seconds: float, via_thread: bool,
+) -> None:
+    from offramp.store import drafts
+
+    handed: list[object] = []
+    real = drafts.to_thread.run_sync
+
+    async def recording(func, *args):  # type: ignore[no-untyped-def]
+        handed.append(func)
+        return await real(func, *args)
+
+    monkeypatch.setattr(drafts.to_thread, "run_sync", recording)
+    sqlite = repo.engine.url.get_backend_name() == "sqlite"
+    holder = (_hold_write_lock(str(repo.engine.url.database), lock_seconds)
+              if sqlite and lock_seconds else None)
+    started = time.perf_counter()
+    asyncio.run(repo.drafts.save_async("t1", "demo", DAY, b"saved"))
+    elapsed = time.perf_counter() - started
+    if holder is not None:
+        holder.join()
+    assert repo.load_draft("t1", today=DAY) == b"saved"
+    if not sqlite:
+        assert len(handed) == 1  # PostgreSQL: a network round trip, always in a worker thread
+        return
+    assert bool(handed) is via_thread
+    if lock_seconds:
+        assert elapsed >= lock_seconds * 0.9  # it waited for the lock, it did not skip the save
+
+
+def test_checkpoint_starts_a_long_log_over(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PASSIVE checkpoint cannot copy what a reader may still need, and under steady traffic
+    some reader always may: the log is never started over and grows without bound. Past
+    RESTART_FRAMES the checkpoint waits for readers instead, so the next write starts it over."""
+    if repo.engine.url.get_backend_name() != "sqlite":
+        repo.drafts.checkpoint()  # a no-op there
+        return
+    import sqlite3
+
+    from offramp.store import drafts
+
+    path = str(repo.engine.url.database)
+    monkeypatch.setattr(drafts, "CHECKPOINT_WAIT_MS", 5000)
+    repo.drafts.checkpoint()  # opens the checkpoint connection with that wait
+
+    def log_frames_after(restart_frames: int) -> int:
+        monkeypatch.setattr(drafts, "RESTART_FRAMES", restart_frames)
+        reading = threading.Event()
+
+        def reader() -> None:  # a page being read while the writes and the checkpoint run
+            connection = sqlite3.connect(path, isolation_level=None)
+            connection.execute("BEGIN")
+            connection.execute("SELECT count(*) FROM drafts").fetchone()
+            reading.set()
+            time.sleep(0.2)
+            connection.execute("COMMIT")
+            connection.close()
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        reading.wait()
+        for i in range(60):
+            repo.save_draft(f"t{i}", "demo", DAY, b"x" * 500)
+        repo.drafts.checkpoint()
+        thread.join()
+        repo.save_draft("t0", "demo", DAY, b"after")  # the write that may start the log over
+        probe = sqlite3.connect(path)
+        try:
+            return int(probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+        finally:
+            probe.close()
+
+    assert log_frames_after(restart_frames=1_000_000) >= 60  # PASSIVE only: the log grew on
+    assert log_frames_after(restart_frames=8) <= 4  # restarted: only the last write is in it
+    assert repo.load_draft("t0", today=DAY) == b"after"
+    assert repo.load_draft("t59", today=DAY) == b"x" * 500

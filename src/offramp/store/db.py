@@ -12,6 +12,9 @@ from sqlalchemy.exc import ArgumentError
 from offramp.errors import ConfigError
 
 POOL_SIZE = 40
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""SQLite journal_size_limit: a write-ahead log that grew larger (a long burst of writes) is
+trimmed to this when it starts over, so its disk space is returned."""
 # Per worker process. PostgreSQL allows 100 connections by default: 20 per worker, and 6 more for
 # drafts (store/drafts.py), leave room for three workers and the tools. Requests beyond it wait
 # for a connection (each is held for a millisecond or so) instead of opening more; a wait past
@@ -55,6 +58,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.close()
 
 

@@ -69,10 +69,11 @@ def save_state(repository: Repository, token: str, state: SurveyState, ttl_days:
     repository.save_draft(*_draft_row(token, state, ttl_days))
 
 
-def save_state_nowait(repository: Repository, token: str, state: SurveyState,
-                      ttl_days: int) -> bool:
-    """save_state, if the store can take it without waiting (see DraftStore.save_nowait)."""
-    return repository.drafts.save_nowait(*_draft_row(token, state, ttl_days))
+async def save_state_async(repository: Repository, token: str, state: SurveyState,
+                           ttl_days: int) -> None:
+    """save_state for the event loop: committed when it returns, never blocking the loop
+    (see DraftStore.save_async)."""
+    await repository.drafts.save_async(*_draft_row(token, state, ttl_days))
 
 
 def load_state(repository: Repository, token: str, instrument_id: str) -> SurveyState | None:
