@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from offramp.store.group_commit import GroupCommitter
+from offramp.store.group_commit import AsyncGroupCommitter, GroupCommitter
 
 
 class FakeStore:
@@ -119,3 +120,70 @@ def test_several_commits_in_flight_never_more_than_allowed() -> None:
     assert (committer.commits, committer.items) == (len(store.batches), 600)
     with pytest.raises(ValueError, match="at least 1"):
         GroupCommitter(commit, max_in_flight=0)
+
+
+# -- AsyncGroupCommitter: the same promises for callers on an event loop -----------------------
+def test_async_callers_each_return_after_their_item_is_durable_and_share_commits() -> None:
+    store = FakeStore()
+    committer = AsyncGroupCommitter(store.commit, max_batch=16)
+
+    async def submit(i: int) -> int:
+        result = await committer.submit(i)
+        assert i in store.durable  # checked by the caller, right when it is resumed
+        return result
+
+    async def many() -> list[int]:
+        return list(await asyncio.gather(*(submit(i) for i in range(300))))
+
+    assert asyncio.run(many()) == [i * 10 for i in range(300)]
+    assert sorted(i for batch in store.batches for i in batch) == list(range(300))
+    assert max(len(b) for b in store.batches) <= 16
+    assert len(store.batches) < 300 / 8  # commits were shared
+    assert (committer.commits, committer.items) == (len(store.batches), 300)
+
+
+def test_an_async_lone_caller_commits_at_once_and_each_event_loop_works() -> None:
+    store = FakeStore()
+    committer = AsyncGroupCommitter(store.commit)
+    for item in (7, 8):  # asyncio.run makes a new loop each time
+        started = time.perf_counter()
+        assert asyncio.run(committer.submit(item)) == item * 10
+        assert time.perf_counter() - started < 1.0  # no timer waits for company
+    assert store.batches == [[7], [8]]
+
+
+def test_an_async_failed_commit_fails_every_caller_in_it_and_the_next_one_works() -> None:
+    store = FakeStore(fail_on=13)
+    committer = AsyncGroupCommitter(store.commit, max_batch=4)
+
+    async def run() -> list[int | BaseException]:
+        first = await asyncio.gather(*(committer.submit(i) for i in range(12, 16)),
+                                     return_exceptions=True)
+        return [*first, await committer.submit(20)]
+
+    results = asyncio.run(run())
+    assert all(isinstance(r, ConnectionError) for r in results[:4])  # 12-15 shared the batch
+    assert results[4] == 200
+    assert store.durable == {20}
+
+
+def test_an_async_caller_that_stops_waiting_still_has_its_item_committed() -> None:
+    store = FakeStore()
+    committer = AsyncGroupCommitter(store.commit)
+
+    async def run() -> None:
+        waiting = asyncio.ensure_future(committer.submit(5))
+        await asyncio.sleep(0)  # the batch is on its way to the database
+        waiting.cancel()  # the respondent closed the tab
+        assert await committer.submit(6) == 60
+
+    asyncio.run(run())
+    assert store.durable == {5, 6}
+
+
+def test_async_results_of_the_wrong_length_are_an_error_not_a_silent_loss() -> None:
+    committer = AsyncGroupCommitter(lambda items: [])
+    with pytest.raises(RuntimeError, match="wrong number"):
+        asyncio.run(committer.submit(1))
+    with pytest.raises(ValueError, match="at least 1"):
+        AsyncGroupCommitter(lambda items: [], max_batch=0)

@@ -21,11 +21,15 @@ still a DBAPIError (the repository turns it into StoreUnavailable) and nothing h
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Engine
+
+from offramp.store.db import sqlite_file
+from offramp.store.writer_turn import writer_turn
 
 if TYPE_CHECKING:
     from offramp.store.repository import NewResponse
@@ -87,13 +91,16 @@ def store_batch(engine: Engine, items: Sequence[NewResponse]) -> set[str]:
     PostgreSQL: the one statement runs on its own (autocommit), which makes it its own
     transaction: atomic, and committed (WAL flushed, synchronous_commit on) before the server
     answers it. That saves the BEGIN and COMMIT round trips of an explicit transaction.
-    SQLite: the inserts and the delete in one transaction.
+    SQLite: the inserts and the delete in one transaction, in this process's turn among the
+    writers of the file (store/writer_turn.py).
     """
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             return insert_responses(conn, items)
-    with engine.begin() as conn:
+    database = sqlite_file(engine.url)
+    turn = writer_turn(database).held() if database is not None else contextlib.nullcontext()
+    with turn, engine.begin() as conn:
         return insert_responses(conn, items)
 
 

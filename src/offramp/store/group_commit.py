@@ -22,10 +22,14 @@ its item has committed, and raises if that commit failed, so "thank you" still m
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
+
+from anyio import to_thread
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -122,3 +126,82 @@ class GroupCommitter(Generic[Item, Result]):
         if ticket.error is not None:
             raise ticket.error
         return ticket.result  # type: ignore[return-value]
+
+
+class AsyncGroupCommitter(Generic[Item, Result]):
+    """Group commit for callers on an event loop: the same promise as GroupCommitter, without a
+    thread per caller.
+
+    With GroupCommitter, each respondent's final page parked a worker thread until its batch
+    committed: under load 30-odd threads per worker process contended with the event loop for
+    the interpreter, and each hand-off (loop to thread, thread to commit, back to the loop) took
+    several milliseconds (measured: 5-7 ms median to reach the thread, batches of only 2-3, a
+    commit of ~4 ms median and ~25 ms p99 for a 0.1 ms fsync). Here callers wait on futures on the
+    loop; one task per loop hands whole batches to a worker thread, one at a time, and resolves
+    every future of a batch when it has committed. Items that arrive while a batch commits form
+    the next one; a lone caller commits at once.
+    """
+
+    def __init__(
+        self, commit: Callable[[Sequence[Item]], Sequence[Result]], *, max_batch: int = 256
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._commit = commit
+        self._max_batch = max_batch
+        # Per event loop (a test client and a server may each run one): its queue and whether a
+        # batch is being committed for it.
+        self._loops: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, _LoopQueue[Item, Result]
+        ] = weakref.WeakKeyDictionary()
+        self.commits = 0
+        self.items = 0
+
+    async def submit(self, item: Item) -> Result:
+        """Wait until `item` is committed; its result, or the exception its batch raised."""
+        loop = asyncio.get_running_loop()
+        queue = self._loops.get(loop)
+        if queue is None:
+            queue = self._loops[loop] = _LoopQueue()
+        future: asyncio.Future[Result] = loop.create_future()
+        queue.waiting.append((item, future))
+        if queue.leader is None:
+            queue.leader = loop.create_task(self._lead(queue))
+        # A caller that is cancelled (the client went away) stops waiting; its item is still
+        # committed with its batch, as it would have been from a thread.
+        return await future
+
+    async def _lead(self, queue: _LoopQueue[Item, Result]) -> None:
+        batch: list[tuple[Item, asyncio.Future[Result]]] = []
+        try:
+            while queue.waiting:
+                batch = queue.waiting[: self._max_batch]
+                del queue.waiting[: self._max_batch]
+                try:
+                    results = await to_thread.run_sync(self._commit, [item for item, _ in batch])
+                    if len(results) != len(batch):
+                        raise RuntimeError("group commit returned the wrong number of results")
+                except Exception as exc:  # every waiter in the batch learns that it failed
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                else:
+                    for (_, future), result in zip(batch, results, strict=True):
+                        if not future.done():
+                            future.set_result(result)
+                self.commits += 1
+                self.items += len(batch)
+        finally:
+            queue.leader = None
+            # Cancelled (the loop is shutting down): no waiter may be told its item is stored.
+            for _, future in [*batch, *queue.waiting]:
+                future.cancel()  # a no-op for the futures already resolved
+            queue.waiting.clear()
+
+
+class _LoopQueue(Generic[Item, Result]):
+    __slots__ = ("leader", "waiting")
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[Item, asyncio.Future[Result]]] = []
+        self.leader: asyncio.Task[None] | None = None

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from anyio import to_thread
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -24,7 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from offramp.errors import StoreUnavailable
 from offramp.store.bulk import store_batch
 from offramp.store.drafts import DraftRow, DraftStore
-from offramp.store.group_commit import GroupCommitter
+from offramp.store.group_commit import AsyncGroupCommitter, GroupCommitter
 from offramp.store.tables import counters, drafts, instruments, key_sets, purges, responses
 
 log = logging.getLogger("offramp.store")
@@ -156,6 +157,10 @@ class Repository:
             # smaller batches and fewer responses/s on this 2-core machine (measured, see
             # docs/data.md); SQLite has one writer anyway.
             GroupCommitter(self.store_responses) if group_commit else None
+        )
+        # The same for callers on an event loop (the survey's final page), without a thread each.
+        self._async_committer: AsyncGroupCommitter[NewResponse, bool] | None = (
+            AsyncGroupCommitter(self.store_responses) if group_commit else None
         )
         # Survey pages load and save a draft on every page: a fast path of their own.
         self.drafts = DraftStore(engine)
@@ -311,6 +316,13 @@ class Repository:
             return self.store_responses([item])[0]
         return self._committer.submit(item)
 
+    async def store_response_async(self, item: NewResponse) -> bool:
+        """store_response for an event loop: returns only after the commit, and blocks nothing
+        while it waits (AsyncGroupCommitter)."""
+        if self._async_committer is None:
+            return (await to_thread.run_sync(self.store_responses, [item]))[0]
+        return await self._async_committer.submit(item)
+
     def store_responses(self, items: Sequence[NewResponse]) -> list[bool]:
         """Commit many responses in one transaction; for each, False if it was stored already."""
         if not items:
@@ -330,9 +342,10 @@ class Repository:
     @property
     def group_commit_stats(self) -> tuple[int, int]:
         """(commits, responses) through group commit so far, for benchmarks."""
-        if self._committer is None:
+        if self._committer is None or self._async_committer is None:
             return (0, 0)
-        return (self._committer.commits, self._committer.items)
+        return (self._committer.commits + self._async_committer.commits,
+                self._committer.items + self._async_committer.items)
 
     def has_submission(self, submission_id: str) -> bool:
         try:

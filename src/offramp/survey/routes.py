@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from offramp.store.repository import NewResponse
 from offramp.survey import flow, render, resume, ui
 from offramp.survey.instrument import Instrument
 from offramp.survey.ratelimit import Buckets
@@ -258,7 +259,7 @@ async def submit(request: Request) -> Response:
             return _html(render.thanks_html(chrome, instrument, dict(found.effective)))
         record = _sealed_record(svc, instrument, state, token, step.walk)
         # Returns only after the commit, so "thank you" means stored.
-        await run_in_threadpool(lambda: svc.repository.store_response(**record))
+        await svc.repository.store_response_async(record)
         return _html(render.thanks_html(chrome, instrument))
     if step.action == "park":
         if not _buckets(request, svc).take(instrument.id, EXPENSIVE):
@@ -318,7 +319,7 @@ def _instrument_for(
 
 
 def _sealed_record(svc: Services, instrument: Instrument, state: SurveyState, token: str,
-                   found: flow.Walk | None) -> dict[str, Any]:
+                   found: flow.Walk | None) -> NewResponse:
     """The response as the store takes it, its answers sealed: no database, so it runs on the
     event loop and only the commit goes to a worker thread (a thread busy with Python work
     would hold the interpreter the event loop needs)."""
@@ -337,18 +338,18 @@ def _sealed_record(svc: Services, instrument: Instrument, state: SurveyState, to
         submission_id=submission_id,  # binds the record to its row: a copy fails to open
     )
     sealed = seal(json.dumps(payload, ensure_ascii=False).encode("utf-8"), context, svc.recipients)
-    return {
-        "submission_id": submission_id,
-        "instrument_id": instrument.id,
-        "instrument_version": state.version,
-        "page_id": page_id,
-        "arm": state.arm,
-        "language": state.language,
-        "day": day,
-        "seconds": int(max(0.0, time.time() - state.started)),
-        "sealed": sealed,
-        "draft_token_hash": submission_id,
-    }
+    return NewResponse(
+        submission_id=submission_id,
+        instrument_id=instrument.id,
+        instrument_version=state.version,
+        page_id=page_id,
+        arm=state.arm,
+        language=state.language,
+        day=day,
+        seconds=int(max(0.0, time.time() - state.started)),
+        sealed=sealed,
+        draft_token_hash=submission_id,
+    )
 
 
 # -- resume codes -------------------------------------------------------------------------------

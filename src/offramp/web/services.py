@@ -58,7 +58,8 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     """Open the store (migrating it), load lists, instruments and keys; fail early and clearly."""
-    engine = make_engine(settings.database_url)
+    # No checkpoints inside commits: the app checkpoints every second (app.py, drafts.py).
+    engine = make_engine(settings.database_url, autocheckpoint=False)
     upgrade(engine)
     repository = Repository(engine, group_commit=settings.group_commit)
     holder = ScreenerHolder(settings.terms) if settings.terms is not None else None
