@@ -211,3 +211,28 @@ def test_checkpoint_starts_a_long_log_over(
     assert log_frames_after(restart_frames=8) <= 4  # restarted: only the last write is in it
     assert repo.load_draft("t0", today=DAY) == b"after"
     assert repo.load_draft("t59", today=DAY) == b"x" * 500
+
+
+def test_a_save_on_a_later_day_moves_the_expiry_and_one_for_another_instrument_moves_it_over(
+    repo: Repository,
+) -> None:
+    """The loop's save writes only the draft when its expiry day is unchanged; on another day,
+    or for another instrument, the whole row must still be replaced."""
+    later = DAY + dt.timedelta(days=3)
+    save = repo.drafts.save_nowait if repo.engine.url.get_backend_name() == "sqlite" else None
+    if save is None:  # PostgreSQL has no such path; the ordinary save must behave the same
+        def save(*row: object) -> bool:
+            repo.save_draft(*row)  # type: ignore[arg-type]
+            return True
+    assert save("t1", "demo", DAY, b"one")
+    assert save("t1", "demo", DAY, b"two")  # same day: only the draft changes
+    assert repo.load_draft("t1", today=DAY) == b"two"
+    assert save("t1", "demo", later, b"three")  # a later day: the expiry moves too
+    assert repo.load_draft("t1", today=later) == b"three"
+    assert save("t1", "other", later, b"four")  # another instrument's form took the token
+    assert repo.load_draft("t1", today=later) == b"four"
+    with repo.engine.connect() as conn:
+        from sqlalchemy import text
+
+        row = conn.execute(text("SELECT instrument_id FROM drafts WHERE token_hash = 't1'")).one()
+    assert row[0] == "other"

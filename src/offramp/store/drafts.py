@@ -64,6 +64,16 @@ CHECKPOINT_WAIT_MS = 20
 """How long the RESTART checkpoint waits for readers and writers to finish (each holds the
 database for microseconds); still busy after that, the next round tries again."""
 _LOAD = "SELECT sealed FROM drafts WHERE token_hash = {p} AND expires_day >= {p}"
+_SAVE_SAME_DAY = (
+    "INSERT INTO drafts (token_hash, instrument_id, expires_day, sealed) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (token_hash) DO UPDATE SET sealed = excluded.sealed"
+    " WHERE drafts.expires_day = excluded.expires_day"
+    " AND drafts.instrument_id = excluded.instrument_id"
+)
+"""SQLite's save of a page on the event loop. A draft's expiry day changes once a day at most,
+but an upsert that assigns it rewrites its index entry every time: two pages written per save
+instead of one. This one assigns only the draft itself; when it changes nothing (a new day, or
+another instrument), the full upsert follows."""
 _SAVE = (
     "INSERT INTO drafts (token_hash, instrument_id, expires_day, sealed)"
     " VALUES ({p}, {p}, {p}, {p})"
@@ -172,10 +182,10 @@ class DraftStore:
         if not self.reads_never_wait:
             return False
         connection = self._nowait_connection()
+        params = (token_hash, instrument_id, self._day(expires_day), sealed)
         try:
-            connection.execute(
-                self._save_sql, (token_hash, instrument_id, self._day(expires_day), sealed)
-            )
+            if connection.execute(_SAVE_SAME_DAY, params).rowcount != 1:
+                connection.execute(self._save_sql, params)
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY,
                                                           sqlite3.SQLITE_LOCKED):
