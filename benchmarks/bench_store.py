@@ -9,8 +9,11 @@ works in a throwaway schema and drops it afterwards. SQLite runs in a temporary 
 Figures printed, each beside a naive baseline measured in the same run:
 - seal + store, responses/s, every response durable before its call returns:
   naive = one thread, one commit per response (Repository(group_commit=False));
-  offramp = --threads concurrent submitters (as the server's thread pool) sharing commits through
-  group commit. No call returns before the commit holding its response.
+  offramp, threads = --threads concurrent submitters from a thread pool sharing commits through
+  group commit (Repository.store_response);
+  offramp, event loop = what the server's final page runs: --threads tasks in flight on one event
+  loop, each sealing there and awaiting Repository.store_response_async.
+  No call returns before the commit holding its response.
 - open at export, records/s: naive = reading the records and open_sealed() record by record in
   one process, each parsed; offramp = what `offramp export --jobs N` runs before writing files
   (offramp.data.export.build with --processes workers: each worker reads its own ranges of
@@ -20,6 +23,8 @@ Figures printed, each beside a naive baseline measured in the same run:
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -37,6 +42,7 @@ from offramp.data.decrypt import context_of
 from offramp.data.export import build
 from offramp.data.quality import QualitySettings
 from offramp.store import Repository, make_engine, upgrade
+from offramp.store.repository import NewResponse
 from offramp.survey.instrument import Choice, Instrument, Page, Question
 from offramp.vault.sealing import SealContext, Sealer, open_sealed
 
@@ -64,16 +70,37 @@ BENCH_INSTRUMENT = Instrument(
 """The instrument PAYLOAD answers (published as version 1, which every record names)."""
 
 
-def submit(repo: Repository, sealer: Sealer, i: int, tag: str) -> None:
-    """What the survey's final page does: seal in this thread, then wait for the commit."""
+def sealed_response(sealer: Sealer, i: int, tag: str) -> NewResponse:
+    """What the survey's final page hands the store: the answers sealed, bound to their row."""
     day = dt.date.today()
     sid = f"{tag}-{i:08d}-{uuid.uuid4().hex[:16]}"
     context = SealContext("bench", 1, "p3", "none", "en", day.isoformat(), sid)
-    repo.store_response(
+    return NewResponse(
         submission_id=sid, instrument_id="bench", instrument_version=1, page_id="p3",
         arm="none", language="en", day=day, seconds=60,
         sealed=sealer.seal(PAYLOAD, context), draft_token_hash=sid,
     )
+
+
+def submit(repo: Repository, sealer: Sealer, i: int, tag: str) -> None:
+    """Seal in this thread, then wait for the commit (a caller from a thread pool)."""
+    repo.store_response(**dataclasses.asdict(sealed_response(sealer, i, tag)))
+
+
+def submit_on_loop(repo: Repository, sealer: Sealer, count: int, in_flight: int) -> None:
+    """What the server's final page does now: seal on the event loop, then await the commit
+    (Repository.store_response_async: one task hands each batch to a thread)."""
+
+    async def run() -> None:
+        slots = asyncio.Semaphore(in_flight)
+
+        async def one(i: int) -> None:
+            async with slots:
+                await repo.store_response_async(sealed_response(sealer, i, "loop"))
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+
+    asyncio.run(run())
 
 
 def timed(label: str, count: int, run: Callable[[], None]) -> float:
@@ -117,6 +144,13 @@ def bench_database(name: str, url: str, args: argparse.Namespace,
         concurrent,
     )
     commits, items = grouped.group_commit_stats
+    print(f"  {'':<52} ({items / max(commits, 1):.1f} responses per commit)")
+    on_loop = Repository(engine)
+    figures["store_loop"] = timed(
+        f"offramp: event loop, {args.threads} in flight ({args.responses:,})", args.responses,
+        lambda: submit_on_loop(on_loop, sealer, args.responses, args.threads),
+    )
+    commits, items = on_loop.group_commit_stats
     print(f"  {'':<52} ({items / max(commits, 1):.1f} responses per commit)")
 
     stored = naive_repo.count_responses()
