@@ -1,15 +1,15 @@
 """Benchmark: the final-submit HTTP path, completed responses/s and latency, with wrk.
 
 Run: .venv/bin/python benchmarks/bench_store_http.py [--db sqlite|postgres] [--workers 2]
-                                                     [--connections 64] [--seconds 10]
+                                                     [--connections 64,32] [--seconds 10]
 
 A real `offramp serve` (the demo survey, no rate limit) is started in a temporary folder. Many
 respondents are put on the survey's last page first: one is walked there over HTTP, and its
 encrypted draft is cloned for every other token, so the run measures only the final submit (load
 the draft, check the page, seal, commit durably, answer "thank you"). wrk, a separate process,
-posts each token's last page once, with --connections in flight. Every reply must be the thank-you
-page; afterwards the store must hold at least as many responses as wrk counted, and every one of
-them must open with the private key.
+posts each token's last page once, with --connections in flight (one run for each number given).
+Every reply must be the thank-you page; afterwards the store must hold at least as many responses
+as wrk counted, and every one of them must open with the private key.
 
 Figures printed, each beside a naive baseline measured in the same run: the same server with
 group_commit = false (one commit per response) against offramp's group commit. PostgreSQL uses
@@ -166,7 +166,8 @@ def clone_drafts(repo: Repository, template_token: str, count: int, out: Path) -
     out.write_text("\n".join(tokens) + "\n")
 
 
-def one_run(folder: Path, db_url: str, args: argparse.Namespace, keys, group_commit: bool) -> Run:  # type: ignore[no-untyped-def]
+def one_run(folder: Path, db_url: str, args: argparse.Namespace, keys, group_commit: bool,  # type: ignore[no-untyped-def]
+            connections: int) -> Run:
     port = free_port()
     config = folder / f"offramp-{group_commit}.toml"
     config.write_text(
@@ -190,7 +191,7 @@ def one_run(folder: Path, db_url: str, args: argparse.Namespace, keys, group_com
         threads = 2
         cpu_before = cpu_seconds(server.pid)
         completed = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{args.seconds}s", "--latency",
              "-s", str(script), f"http://127.0.0.1:{port}", "--", str(tokens), str(threads)],
             capture_output=True, text=True, check=True,
         )
@@ -234,7 +235,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", default="64,32",
+                        help="comma-separated: one run of each kind per number of connections "
+                             "(fewer in flight: less queueing, smaller batches)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--tokens", type=int, default=100000)
     parser.add_argument("--skip-naive", action="store_true")
@@ -243,6 +246,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}, "
           f"{args.workers} worker(s), {args.connections} connections, {args.seconds} s each")
+    counts = [int(c) for c in args.connections.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="offramp-bench-"))
     schema = None
     try:
@@ -261,9 +265,12 @@ def main() -> None:
             separator = "&" if "?" in admin else "?"
             db_url = f"{admin}{separator}options={quote(f'-csearch_path={schema}')}"
         print(f"{args.db}:")
-        if not args.skip_naive:
-            report("naive (one commit per response)", one_run(folder, db_url, args, keys, False))
-        report("offramp (group commit)", one_run(folder, db_url, args, keys, True))
+        for connections in counts:
+            if not args.skip_naive:
+                report(f"naive, {connections} connections",
+                       one_run(folder, db_url, args, keys, False, connections))
+            report(f"offramp, {connections} connections",
+                   one_run(folder, db_url, args, keys, True, connections))
         total, failed = check_store(db_url, keys)
         print(f"  all {total:,} stored responses opened with the key; {failed} failed")
         if failed:
