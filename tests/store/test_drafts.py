@@ -236,3 +236,32 @@ def test_a_save_on_a_later_day_moves_the_expiry_and_one_for_another_instrument_m
 
         row = conn.execute(text("SELECT instrument_id FROM drafts WHERE token_hash = 't1'")).one()
     assert row[0] == "other"
+
+
+def test_concurrent_loads_and_saves_on_an_event_loop_each_get_their_own_draft(
+    repo: Repository,
+) -> None:
+    """Pages on an event loop: on PostgreSQL their reads share statements and their saves share
+    transactions (one worker-thread trip per batch); each page still gets exactly its draft."""
+    later = DAY + dt.timedelta(days=5)
+    tokens = [f"t{i}" for i in range(40)]
+
+    async def pages() -> list[bytes | None]:
+        await asyncio.gather(*(repo.drafts.save_async(t, "demo", DAY, t.encode()) for t in tokens))
+        await repo.drafts.save_async("t0", "demo", DAY, b"second")  # the last save wins
+        # Reads on two days at once: on the later one every draft has expired.
+        return list(await asyncio.gather(
+            *(repo.drafts.load_async(t, DAY) for t in [*tokens, "missing"]),
+            *(repo.drafts.load_async(t, later) for t in tokens[:5]),
+        ))
+
+    found = asyncio.run(pages())
+    assert found[0] == b"second"
+    assert found[1:40] == [t.encode() for t in tokens[1:]]
+    assert found[40] is None  # never saved
+    assert found[41:] == [None] * 5  # expired by then
+    if repo.engine.url.get_backend_name() != "sqlite":
+        loader, saver = repo.drafts._async_loader, repo.drafts._async_saver
+        assert loader is not None and saver is not None
+        assert loader.items == 46 and loader.commits < 46  # reads shared statements
+        assert saver.items == 41 and saver.commits < 41  # saves shared transactions

@@ -36,7 +36,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
 from offramp.store.db import WAL_SIZE_LIMIT, sqlite_file
-from offramp.store.group_commit import GroupCommitter
+from offramp.store.group_commit import AsyncGroupCommitter, GroupCommitter
 
 DraftRow = tuple[str, str, dt.date, bytes]
 """(token_hash, instrument_id, expires_day, sealed)"""
@@ -74,6 +74,9 @@ _SAVE_SAME_DAY = (
 but an upsert that assigns it rewrites its index entry every time: two pages written per save
 instead of one. This one assigns only the draft itself; when it changes nothing (a new day, or
 another instrument), the full upsert follows."""
+_LOAD_MANY = (
+    "SELECT token_hash, sealed FROM drafts WHERE token_hash = ANY(%s) AND expires_day >= %s"
+)
 _SAVE = (
     "INSERT INTO drafts (token_hash, instrument_id, expires_day, sealed)"
     " VALUES ({p}, {p}, {p}, {p})"
@@ -130,6 +133,15 @@ class DraftStore:
         self._committer: GroupCommitter[DraftRow, None] | None = (
             None if sqlite else GroupCommitter(self._save_many)
         )
+        # The same for pages on an event loop (PostgreSQL): concurrent pages' saves share one
+        # transaction and their reads one statement, each batch one trip to a worker thread,
+        # instead of a worker thread parked per page (which fought the loop for the interpreter).
+        self._async_saver: AsyncGroupCommitter[DraftRow, None] | None = (
+            None if sqlite else AsyncGroupCommitter(self._save_many)
+        )
+        self._async_loader: AsyncGroupCommitter[tuple[str, dt.date], bytes | None] | None = (
+            None if sqlite else AsyncGroupCommitter(self._load_many)
+        )
         # Whoever disposes of the store's engine closes the draft connections too.
         event.listen(main, "engine_disposed", lambda _: self.dispose())
 
@@ -162,6 +174,29 @@ class DraftStore:
                 pass
         row = self._run(self._load_sql, params, fetch=True)
         return None if row is None else bytes(row[0])
+
+    async def load_async(self, token_hash: str, today: dt.date) -> bytes | None:
+        """load() for an event loop: on the loop itself where a read never waits (SQLite in WAL
+        mode), else in a worker thread, sharing one statement with concurrent pages' reads."""
+        if self.reads_never_wait:
+            return self.load(token_hash, today)
+        if self._async_loader is None:  # an in-memory SQLite database
+            return await to_thread.run_sync(self.load, token_hash, today)
+        return await self._async_loader.submit((token_hash, today))
+
+    def _load_many(self, keys: Sequence[tuple[str, dt.date]]) -> list[bytes | None]:
+        """Several pages' drafts in one statement (PostgreSQL)."""
+        found: dict[tuple[str, dt.date], bytes] = {}
+        for today in {day for _, day in keys}:
+            hashes = sorted({token for token, day in keys if day == today})
+
+            def read(cursor: Any, hashes: list[str] = hashes, today: dt.date = today) -> None:
+                cursor.execute(_LOAD_MANY, (hashes, today))
+                for token, sealed in cursor.fetchall():
+                    found[(token, today)] = bytes(sealed)
+
+            self._with_cursor(read)
+        return [found.get(key) for key in keys]
 
     def save(self, token_hash: str, instrument_id: str, expires_day: dt.date,
              sealed: bytes) -> None:
@@ -199,8 +234,11 @@ class DraftStore:
 
         On SQLite the loop saves itself (save_nowait). When another writer holds the lock, it tries
         again at once for up to SPIN_SECONDS, then a few times more while yielding to other
-        requests (NOWAIT_RETRY_DELAYS). Only then, and always on PostgreSQL, the save goes to a
-        worker thread."""
+        requests (NOWAIT_RETRY_DELAYS). Only then the save goes to a worker thread. On PostgreSQL
+        it always does, sharing one transaction with concurrent pages' saves."""
+        if self._async_saver is not None:
+            await self._async_saver.submit((token_hash, instrument_id, expires_day, sealed))
+            return
         if self.reads_never_wait:
             row = (token_hash, instrument_id, expires_day, sealed)
             deadline = time.perf_counter() + SPIN_SECONDS

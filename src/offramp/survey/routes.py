@@ -30,7 +30,13 @@ from offramp.survey import flow, render, resume, ui
 from offramp.survey.instrument import Instrument
 from offramp.survey.ratelimit import Buckets
 from offramp.survey.respond import advance
-from offramp.survey.session import SurveyState, load_state, save_state, save_state_async
+from offramp.survey.session import (
+    SurveyState,
+    load_state,
+    load_state_async,
+    save_state,
+    save_state_async,
+)
 from offramp.vault.drafts import BadToken, new_token, token_hash
 from offramp.vault.sealing import SealContext, seal
 from offramp.web.i18n import choose_language
@@ -285,11 +291,9 @@ async def _load(svc: Services, token: str, instrument_id: str) -> SurveyState | 
     """The respondent's draft. Where a read never waits for a writer (SQLite in WAL mode) it runs
     here on the event loop: it takes microseconds, and a trip to a worker thread costs more than
     that and makes the page work contend with the threads for the interpreter. On PostgreSQL (a
-    network round trip) it goes to a worker thread. Saving works the same way: on the loop while it
-    need not wait (save_state_async), else in a worker thread."""
-    if svc.repository.drafts.reads_never_wait:
-        return load_state(svc.repository, token, instrument_id)
-    return await run_in_threadpool(load_state, svc.repository, token, instrument_id)
+    network round trip) concurrent pages' reads share one statement in a worker thread. Saving
+    works the same way (save_state_async)."""
+    return await load_state_async(svc.repository, token, instrument_id)
 
 
 def _park(request: Request, svc: Services, instrument: Instrument, state: SurveyState,

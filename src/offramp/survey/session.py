@@ -78,7 +78,17 @@ async def save_state_async(repository: Repository, token: str, state: SurveyStat
 
 def load_state(repository: Repository, token: str, instrument_id: str) -> SurveyState | None:
     """The respondent's state, None when there is no (unexpired) draft; BadToken if tampered."""
-    blob = repository.load_draft(token_hash(token))
+    return _open_state(token, repository.load_draft(token_hash(token)), instrument_id)
+
+
+async def load_state_async(repository: Repository, token: str,
+                           instrument_id: str) -> SurveyState | None:
+    """load_state for the event loop (see DraftStore.load_async)."""
+    blob = await repository.drafts.load_async(token_hash(token), dt.date.today())
+    return _open_state(token, blob, instrument_id)
+
+
+def _open_state(token: str, blob: bytes | None, instrument_id: str) -> SurveyState | None:
     if blob is None:
         return None
     try:
