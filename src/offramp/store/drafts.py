@@ -128,6 +128,9 @@ class DraftStore:
         self._nowait = threading.local()
         self._nowait_connections: list[sqlite3.Connection] = []
         self._checkpointer: sqlite3.Connection | None = None
+        # Its own lock: a checkpoint can take a while, and a loop thread opening its connection
+        # (self._lock) must not wait for one.
+        self._checkpoint_lock = threading.Lock()
         self._sqlite_file = sqlite_file(main.url)
         # SQLite drafts do not wait for the disk, so grouping them saves nothing there.
         self._committer: GroupCommitter[DraftRow, None] | None = (
@@ -283,7 +286,7 @@ class DraftStore:
         waits that out on the loop), and the next write starts the log from its beginning."""
         if not self.reads_never_wait:
             return
-        with self._lock:
+        with self._checkpoint_lock:
             if self._checkpointer is None:
                 self._checkpointer = sqlite3.connect(
                     str(self._sqlite_file), isolation_level=None, check_same_thread=False
@@ -302,6 +305,7 @@ class DraftStore:
             self._engine.dispose()  # (disposing of the main engine itself would recurse)
         with self._lock:
             connections, self._nowait_connections = self._nowait_connections, []
+        with self._checkpoint_lock:
             if self._checkpointer is not None:
                 connections.append(self._checkpointer)
                 self._checkpointer = None
