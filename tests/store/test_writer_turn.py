@@ -56,3 +56,23 @@ def test_a_forked_child_waits_for_its_parents_turn(tmp_path: Path) -> None:
     child.join(30)
     assert child.exitcode == 0
     assert took.get(timeout=5) >= 0.25  # it waited for the parent, not shared its lock
+
+
+def test_two_turns_of_one_file_in_one_process_still_exclude_each_other(tmp_path: Path) -> None:
+    """writer_turn's cache may drop a turn while it is in use; a new one must still wait."""
+    import threading
+
+    first, second = WriterTurn(tmp_path / "db.sqlite"), WriterTurn(tmp_path / "db.sqlite")
+    waited: list[float] = []
+
+    def take_second() -> None:
+        started = time.monotonic()
+        with second.held():
+            waited.append(time.monotonic() - started)
+
+    with first.held():
+        thread = threading.Thread(target=take_second)
+        thread.start()
+        time.sleep(0.2)
+    thread.join(10)
+    assert waited and waited[0] >= 0.15

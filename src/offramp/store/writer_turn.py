@@ -17,6 +17,7 @@ import fcntl
 import functools
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class WriterTurn:
         self._threads = threading.Lock()  # flock is per open file: threads queue here first
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._pid = os.getpid()
+        # Closed with the object (a turn dropped from writer_turn's cache, a test's database).
+        weakref.finalize(self, os.close, self._fd)
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -61,5 +64,7 @@ class WriterTurn:
 
 @functools.lru_cache(maxsize=16)
 def writer_turn(database: Path) -> WriterTurn:
-    """The one WriterTurn of this process for a database file."""
+    """The WriterTurn of this process for a database file. Should one be dropped from the cache
+    while in use, a second one for the same file still excludes it: flock locks conflict between
+    two open files of one process too; the per-object thread lock only saves the system call."""
     return WriterTurn(database.resolve())
