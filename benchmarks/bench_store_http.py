@@ -1,7 +1,7 @@
 """Benchmark: the final-submit HTTP path, completed responses/s and latency, with wrk.
 
 Run: .venv/bin/python benchmarks/bench_store_http.py [--db sqlite|postgres] [--workers 2]
-                                                     [--connections 64,32] [--seconds 10]
+                                                     [--connections 64,32,16] [--seconds 10]
 
 A real `offramp serve` (the demo survey, no rate limit) is started in a temporary folder. Many
 respondents are put on the survey's last page first: one is walked there over HTTP, and its
@@ -235,7 +235,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", default="64,32",
+    parser.add_argument("--connections", default="64,32,16",
                         help="comma-separated: one run of each kind per number of connections "
                              "(fewer in flight: less queueing, smaller batches)")
     parser.add_argument("--seconds", type=int, default=10)
