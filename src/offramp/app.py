@@ -32,7 +32,8 @@ log = logging.getLogger("offramp")
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 FLUSH_SECONDS = 5.0
 CHECKPOINT_SECONDS = 1.0
-"""SQLite drafts' checkpoint (store/drafts.py): often, so that under load each one copies little."""
+"""Deferred draft deletion and SQLite's checkpoint (store/drafts.py): often, so that under load
+each one copies little."""
 DRAFT_PURGE_SECONDS = 3600.0
 
 
@@ -55,9 +56,11 @@ def _purge_drafts(svc: Services) -> None:
 
 
 def _checkpoint(svc: Services) -> None:
+    """Delete the drafts of the responses stored since the last round, then checkpoint."""
     try:
+        svc.repository.drafts.delete_discarded()
         svc.repository.drafts.checkpoint()
-    except Exception as exc:  # retried in a second
+    except Exception as exc:  # retried in a second (the drafts to delete stay listed)
         log.warning("draft checkpoint failed, will retry: %s", type(exc).__name__)
 
 
@@ -105,6 +108,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             # A graceful stop writes what is pending: counters survive restarts. If the database
             # cannot take them now, they go to a file that the next start takes back.
             await asyncio.to_thread(_flush, svc)
+            await asyncio.to_thread(_checkpoint, svc)
             if svc.counters.pending():
                 spilled = svc.counters.spill(spill_dir)
                 log.warning("database unavailable at stop: %d counts kept in %s", spilled,

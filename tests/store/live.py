@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
 
 from offramp.data.decrypt import context_of
 from offramp.store import Repository, make_engine
+from offramp.store.tables import drafts, responses
 from offramp.vault.drafts import token_hash
 from offramp.vault.keys import load_private_key
 from offramp.vault.sealing import Opener
@@ -150,6 +152,7 @@ class StoreContents:
     by_submission: dict[str, str]  # submission id -> the comment in the opened record
     rows: int
     failures: Counter[str]
+    drafts_of_stored: int  # drafts still kept for a response already stored
 
 
 def read_store(db_url: str, keypair: KeyPair) -> StoreContents:
@@ -169,7 +172,13 @@ def read_store(db_url: str, keypair: KeyPair) -> StoreContents:
                 failures[str(plain)] += 1
                 continue
             by_submission[record.submission_id] = json.loads(plain)["answers"]["comments"]
-        return StoreContents(by_submission, rows, failures)
+        with engine.connect() as conn:
+            leftover = conn.execute(
+                select(func.count()).select_from(drafts).where(
+                    drafts.c.token_hash.in_(select(responses.c.submission_id))
+                )
+            ).scalar_one()
+        return StoreContents(by_submission, rows, failures, int(leftover))
     finally:
         engine.dispose()
 
@@ -184,6 +193,9 @@ def check_every_thanks_is_stored_once(result: LoadResult, contents: StoreContent
     # Every respondent retried to the end, so nothing is stored that was not thanked either.
     thanked_ids = {token_hash(t) for t in result.thanked}
     assert set(contents.by_submission) == thanked_ids
+    # A stored response's draft is deleted: with its commit, within a second, or (after a stop
+    # in between) at the next start; every run here ends with a graceful stop.
+    assert contents.drafts_of_stored == 0
 
 
 # -- servers ------------------------------------------------------------------------------------

@@ -166,12 +166,13 @@ def test_save_async_waits_out_a_short_lock_on_the_loop_and_a_long_one_in_a_threa
         assert elapsed >= lock_seconds * 0.9  # it waited for the lock, it did not skip the save
 
 
-def test_checkpoint_starts_a_long_log_over(
+def test_checkpoint_settles_so_that_the_next_write_starts_the_log_over(
     repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A PASSIVE checkpoint cannot copy what a reader may still need, and under steady traffic
-    some reader always may: the log is never started over and grows without bound. Past
-    RESTART_FRAMES the checkpoint waits for readers instead, so the next write starts it over."""
+    """Under steady traffic a write lands while a PASSIVE checkpoint copies, so the log is never
+    wholly copied and SQLite never starts it over: it grows without bound. Past SETTLE_FRAMES
+    the checkpoint copies the rest with the writers held off, and the next write starts the log
+    from its beginning."""
     if repo.engine.url.get_backend_name() != "sqlite":
         repo.drafts.checkpoint()  # a no-op there
         return
@@ -180,29 +181,27 @@ def test_checkpoint_starts_a_long_log_over(
     from offramp.store import drafts
 
     path = str(repo.engine.url.database)
-    monkeypatch.setattr(drafts, "CHECKPOINT_WAIT_MS", 5000)
-    repo.drafts.checkpoint()  # opens the checkpoint connection with that wait
+    monkeypatch.setattr(drafts, "SETTLE_FRAMES", 8)
+    original_settle = drafts.DraftStore._settle
 
-    def log_frames_after(restart_frames: int) -> int:
-        monkeypatch.setattr(drafts, "RESTART_FRAMES", restart_frames)
-        reading = threading.Event()
-
-        def reader() -> None:  # a page being read while the writes and the checkpoint run
-            connection = sqlite3.connect(path, isolation_level=None)
-            connection.execute("BEGIN")
-            connection.execute("SELECT count(*) FROM drafts").fetchone()
-            reading.set()
-            time.sleep(0.2)
-            connection.execute("COMMIT")
-            connection.close()
-
-        thread = threading.Thread(target=reader)
-        thread.start()
-        reading.wait()
+    def log_frames_after(settle: bool) -> int:
         for i in range(60):
             repo.save_draft(f"t{i}", "demo", DAY, b"x" * 500)
+        # A write that began before the PASSIVE copy ended and commits after it.
+        late = sqlite3.connect(path, isolation_level=None)
+        late.execute("BEGIN")
+        late.execute("SELECT count(*) FROM drafts").fetchone()
+
+        def a_write_lands_first(store: drafts.DraftStore, connection: sqlite3.Connection) -> None:
+            late.execute("INSERT OR REPLACE INTO drafts VALUES ('late', 'demo', ?, x'00')",
+                         (DAY.isoformat(),))
+            late.execute("COMMIT")
+            if settle:
+                original_settle(store, connection)
+
+        monkeypatch.setattr(drafts.DraftStore, "_settle", a_write_lands_first)
         repo.drafts.checkpoint()
-        thread.join()
+        late.close()
         repo.save_draft("t0", "demo", DAY, b"after")  # the write that may start the log over
         probe = sqlite3.connect(path)
         try:
@@ -210,10 +209,39 @@ def test_checkpoint_starts_a_long_log_over(
         finally:
             probe.close()
 
-    assert log_frames_after(restart_frames=1_000_000) >= 60  # PASSIVE only: the log grew on
-    assert log_frames_after(restart_frames=8) <= 4  # restarted: only the last write is in it
+    assert log_frames_after(settle=False) >= 60  # PASSIVE only: the log grew on
+    assert log_frames_after(settle=True) <= 4  # started over: only the last write is in it
     assert repo.load_draft("t0", today=DAY) == b"after"
     assert repo.load_draft("t59", today=DAY) == b"x" * 500
+    assert repo.load_draft("late", today=DAY) is not None
+
+
+def test_a_settling_checkpoint_gives_up_on_a_long_write_and_blocks_no_one_for_long(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holding SQLite's lock: the settle waits CHECKPOINT_WAIT_MS at most, raises
+    nothing, and the next round tries again; the writers were never held off."""
+    if repo.engine.url.get_backend_name() != "sqlite":
+        return
+    import sqlite3
+
+    from offramp.store import drafts
+
+    monkeypatch.setattr(drafts, "SETTLE_FRAMES", 0)
+    for i in range(10):
+        repo.save_draft(f"t{i}", "demo", DAY, b"x" * 500)
+    other = sqlite3.connect(str(repo.engine.url.database), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.perf_counter()
+        repo.drafts.checkpoint()
+        assert time.perf_counter() - started < 1.0
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    repo.drafts.checkpoint()  # free again: settles
+    repo.save_draft("t0", "demo", DAY, b"after")
+    assert repo.load_draft("t0", today=DAY) == b"after"
 
 
 def test_a_save_on_a_later_day_moves_the_expiry_and_one_for_another_instrument_moves_it_over(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
 
 from offramp.store import CounterRow, Repository, make_engine, upgrade
 from offramp.store.repository import NewResponse, PurgeRecord, key_set_id
@@ -275,3 +278,81 @@ def test_id_ranges_cover_every_response_once_and_read_alone(repo: Repository) ->
                 for s in repo.iter_responses(instrument, batch=2, first_id=first, last_id=last)]
         assert read == expected
     assert repo.response_id_ranges("none") == []
+
+
+def test_deferred_draft_deletes_go_after_the_commit_in_short_batches(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server (defer_draft_deletes) on a SQLite file deletes a stored response's draft after
+    its commit, at the next delete_discarded(); on PostgreSQL the storing statement still does."""
+    from offramp.store import drafts as drafts_module
+
+    monkeypatch.setattr(drafts_module, "DELETE_CHUNK", 3)  # several statements for 8 drafts
+    engine = make_engine(db_url)
+    upgrade(engine)
+    repo = Repository(engine, defer_draft_deletes=True)
+    try:
+        tokens = [f"t{i}" for i in range(8)]
+        for token in [*tokens, "kept"]:
+            repo.save_draft(token, "demo", DAY, b"draft")
+        results = repo.store_responses([_new(f"s{t}", draft_token_hash=t) for t in tokens])
+        assert all(results) and repo.count_responses() == 8
+        deferred = engine.url.get_backend_name() == "sqlite"
+        assert (repo.load_draft("t0", today=DAY) is not None) is deferred
+        assert repo.drafts.delete_discarded() == (8 if deferred else 0)
+        assert all(repo.load_draft(t, today=DAY) is None for t in tokens)
+        assert repo.load_draft("kept", today=DAY) == b"draft"  # no response: stays
+        assert repo.drafts.delete_discarded() == 0  # nothing listed twice
+    finally:
+        engine.dispose()
+
+
+def test_deferred_draft_deletes_that_fail_stay_listed_for_the_next_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offramp.errors import StoreUnavailable
+    from offramp.store.drafts import DraftStore
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    upgrade(engine)
+    repo = Repository(engine, defer_draft_deletes=True)
+    try:
+        repo.save_draft("t1", "demo", DAY, b"draft")
+        repo.store_responses([_new("s1", draft_token_hash="t1")])
+        original = DraftStore._delete
+
+        def unreachable(store: DraftStore, token_hashes: object) -> None:
+            raise StoreUnavailable("the response store cannot be reached")
+
+        monkeypatch.setattr(DraftStore, "_delete", unreachable)
+        with pytest.raises(StoreUnavailable):
+            repo.drafts.delete_discarded()
+        monkeypatch.setattr(DraftStore, "_delete", original)
+        assert repo.load_draft("t1", today=DAY) == b"draft"
+        assert repo.drafts.delete_discarded() == 1
+        assert repo.load_draft("t1", today=DAY) is None
+    finally:
+        engine.dispose()
+
+
+def test_purge_deletes_drafts_whose_response_a_stopped_server_stored(db_url: str) -> None:
+    """A stop between a response's commit and its draft's deferred deletion leaves both; the
+    purge at the next start deletes such drafts, and only those."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    stopped = Repository(engine, defer_draft_deletes=True)
+    for token in ("t1", "t2", "t3"):
+        stopped.save_draft(token, "demo", DAY, b"draft")
+    # On PostgreSQL the drafts go with the commit; a left-over one is made by hand there.
+    stopped.store_responses([_new("t1", draft_token_hash="t1"), _new("s2")])
+    stopped.save_draft("t1", "demo", DAY, b"left over")
+    restarted = Repository(engine)
+    try:
+        assert restarted.purge_drafts(today=DAY) == 1
+        assert restarted.load_draft("t1", today=DAY) is None
+        # t2's response has another submission id: its draft is no stored response's.
+        assert restarted.load_draft("t2", today=DAY) == b"draft"
+        assert restarted.load_draft("t3", today=DAY) == b"draft"
+        assert restarted.purge_log()[-1] == PurgeRecord(DAY, "drafts", None, None, None, 1)
+    finally:
+        engine.dispose()

@@ -84,9 +84,11 @@ def _sqlite_delete(rows: int) -> str:
     return f"DELETE FROM drafts WHERE token_hash IN ({marks})"  # noqa: S608 - no input
 
 
-def store_batch(engine: Engine, items: Sequence[NewResponse]) -> set[str]:
+def store_batch(engine: Engine, items: Sequence[NewResponse], *,
+                delete_drafts: bool = True) -> set[str]:
     """Durably insert the responses not stored yet and delete their drafts, all or nothing;
-    the submission ids inserted. Returns only after the commit.
+    the submission ids inserted. Returns only after the commit. With delete_drafts=False
+    (SQLite only) the drafts are left for the caller to delete after the commit.
 
     PostgreSQL: the one statement runs on its own (autocommit), which makes it its own
     transaction: atomic, and committed (WAL flushed, synchronous_commit on) before the server
@@ -101,11 +103,13 @@ def store_batch(engine: Engine, items: Sequence[NewResponse]) -> set[str]:
     database = sqlite_file(engine.url)
     turn = writer_turn(database).held() if database is not None else contextlib.nullcontext()
     with turn, engine.begin() as conn:
-        return insert_responses(conn, items)
+        return insert_responses(conn, items, delete_drafts=delete_drafts)
 
 
-def insert_responses(conn: Connection, items: Sequence[NewResponse]) -> set[str]:
-    """Insert the responses not stored yet and delete their drafts; the submission ids inserted.
+def insert_responses(conn: Connection, items: Sequence[NewResponse], *,
+                     delete_drafts: bool = True) -> set[str]:
+    """Insert the responses not stored yet and delete their drafts (unless told not to, on
+    SQLite); the submission ids inserted.
 
     Runs on the caller's connection (in its transaction, if any). A submission id already
     stored, or repeated in `items`, is inserted once.
@@ -134,7 +138,7 @@ def insert_responses(conn: Connection, items: Sequence[NewResponse]) -> set[str]
                      i.language, i.day.isoformat(), i.seconds, i.sealed)
         result = conn.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(flat))
         inserted.update(str(row[0]) for row in result)
-    for start in range(0, len(tokens), SQLITE_MAX_ROWS):
+    for start in range(0, len(tokens) if delete_drafts else 0, SQLITE_MAX_ROWS):
         chunk_tokens = tokens[start : start + SQLITE_MAX_ROWS]
         conn.exec_driver_sql(_sqlite_delete(len(chunk_tokens)), tuple(chunk_tokens))
     return inserted

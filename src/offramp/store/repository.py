@@ -24,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
 from offramp.store.bulk import store_batch
+from offramp.store.db import sqlite_file
 from offramp.store.drafts import DraftRow, DraftStore
 from offramp.store.group_commit import AsyncGroupCommitter, GroupCommitter
 from offramp.store.tables import counters, drafts, instruments, key_sets, purges, responses
@@ -148,10 +149,17 @@ class Repository:
     `group_commit=True` (the default) lets concurrent store_response calls share a commit; each
     still returns only after its own row is durable. False gives one commit per response, the
     naive baseline the benchmarks compare against.
+
+    `defer_draft_deletes=True` (the server, on a SQLite file) deletes a stored response's draft
+    after its commit, a batch at a time, whenever drafts.delete_discarded() runs (every second
+    in the server) instead of in the response's transaction: see DraftStore.discard_later.
+    Ignored on PostgreSQL, where the one statement that stores a batch deletes its drafts.
     """
 
-    def __init__(self, engine: Engine, *, group_commit: bool = True) -> None:
+    def __init__(self, engine: Engine, *, group_commit: bool = True,
+                 defer_draft_deletes: bool = False) -> None:
         self.engine = engine
+        self._defer_draft_deletes = defer_draft_deletes and sqlite_file(engine.url) is not None
         self._committer: GroupCommitter[NewResponse, bool] | None = (
             # One batch in flight on both databases: on PostgreSQL two (max_in_flight=2) gave
             # smaller batches and fewer responses/s on this 2-core machine (measured, see
@@ -277,16 +285,30 @@ class Repository:
             )
 
     def purge_drafts(self, today: dt.date | None = None) -> int:
-        """Delete drafts past their expiry day; logs and records the count, returns it."""
+        """Delete drafts past their expiry day, and drafts whose response is already stored (a
+        stop between a response's commit and its draft's deferred deletion leaves one; see
+        DraftStore.discard_later); logs and records the count, returns it."""
         today = today or dt.date.today()
+        with self.engine.connect() as conn:
+            # Read first, delete by key after: the scan holds no lock that writers wait for.
+            submitted = conn.execute(
+                select(drafts.c.token_hash).where(
+                    select(responses.c.response_id)
+                    .where(responses.c.submission_id == drafts.c.token_hash)
+                    .exists()
+                )
+            ).scalars().all()
+        self.drafts.discard_later(submitted)
+        count = self.drafts.delete_discarded()
         with self.engine.begin() as conn:
-            result = conn.execute(delete(drafts).where(drafts.c.expires_day < today))
-            count = int(result.rowcount or 0)
-            if count:
-                _log_purge(conn, PurgeRecord(today, "drafts", None, None, None, count))
-        if count:
-            log.info("purged %d expired drafts", count)
-        return count
+            expired = int(
+                conn.execute(delete(drafts).where(drafts.c.expires_day < today)).rowcount or 0
+            )
+            if count + expired:
+                _log_purge(conn, PurgeRecord(today, "drafts", None, None, None, count + expired))
+        if count + expired:
+            log.info("purged %d expired drafts and %d drafts of stored responses", expired, count)
+        return count + expired
 
     # -- responses ----------------------------------------------------------------------------
     def store_response(
@@ -305,8 +327,9 @@ class Repository:
     ) -> bool:
         """Commit one response durably; False when this submission was already stored.
 
-        Returns only after the commit. The draft is deleted in the same transaction, so a crash
-        leaves either the draft or the response, never neither.
+        Returns only after the commit. The draft is deleted in the same transaction (or, with
+        defer_draft_deletes, after it), so a crash leaves the draft or the response or both,
+        never neither.
         """
         item = NewResponse(
             submission_id, instrument_id, instrument_version, page_id, arm, language, day,
@@ -329,9 +352,14 @@ class Repository:
             return []
         try:
             # One statement per batch (store/bulk.py); RETURNING names the rows inserted.
-            inserted = store_batch(self.engine, items)
+            inserted = store_batch(self.engine, items,
+                                   delete_drafts=not self._defer_draft_deletes)
         except _UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
+        if self._defer_draft_deletes:
+            self.drafts.discard_later(
+                i.draft_token_hash for i in items if i.draft_token_hash is not None
+            )
         results = []
         for item in items:
             # Two copies of one submission in a batch: the first is the one stored.

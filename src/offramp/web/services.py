@@ -61,7 +61,8 @@ def build_services(settings: Settings) -> Services:
     # No checkpoints inside commits: the app checkpoints every second (app.py, drafts.py).
     engine = make_engine(settings.database_url, autocheckpoint=False)
     upgrade(engine)
-    repository = Repository(engine, group_commit=settings.group_commit)
+    # Drafts of stored responses are deleted after their commit, a batch a second (drafts.py).
+    repository = Repository(engine, group_commit=settings.group_commit, defer_draft_deletes=True)
     holder = ScreenerHolder(settings.terms) if settings.terms is not None else None
     if holder is not None and not holder.current.index.rules:
         # An empty list is almost always a deployment mistake (wrong file, failed download); a
