@@ -60,7 +60,7 @@ def stored_answers(client: TestClient, keypair: KeyPair) -> list[dict[str, objec
 
 def draft_count(client: TestClient) -> int:
     """Drafts kept once the server's next round (app.py, every second) has deleted those of the
-    responses it stored (on SQLite they go after the commit, not with it: DraftStore.discard_later)."""
+    responses it stored (on SQLite they go after the commit: DraftStore.discard_later)."""
     services(client).repository.drafts.delete_discarded()
     with services(client).repository.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(drafts)).scalar() or 0)
