@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from dataclasses import replace
@@ -17,6 +18,21 @@ from offramp.logs import configure, log_config
 CONFIG_ENV = "OFFRAMP_CONFIG"
 
 
+def keep_startup_out_of_the_collector() -> None:
+    """Move every object alive after start-up out of reach of Python's cyclic collector.
+
+    A full collection walks every container object the process holds: the server's modules,
+    its instruments and templates, about 110,000 objects, took 48-62 ms a collection on this
+    machine (measured), and under load one came every few seconds, stopping the event loop each
+    time. Inside the server, every one of the slowest 1% of final submits at 32 connections
+    overlapped one (measured). Those objects live as long as the process, so looking at them
+    again finds nothing; frozen, a full collection looks only at what requests made since
+    (under 1 ms). What start-up left as garbage is collected first, so none of it is kept.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_environment() -> Starlette:
     """uvicorn factory for multi-worker runs: each worker reads the same config file."""
     from offramp.app import create_app
@@ -24,7 +40,9 @@ def app_from_environment() -> Starlette:
     config = os.environ.get(CONFIG_ENV)
     settings = load_settings(Path(config) if config else None)
     configure(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    keep_startup_out_of_the_collector()
+    return app
 
 
 def run_server(settings: Settings, config_path: Path | None, workers: int = 1) -> None:
@@ -49,6 +67,7 @@ def run_server(settings: Settings, config_path: Path | None, workers: int = 1) -
     holder = app.state.services.screener
     if holder is not None and hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: holder.reload())
+    keep_startup_out_of_the_collector()
     uvicorn.run(app, **common)  # type: ignore[arg-type]
 
 
