@@ -365,25 +365,43 @@ class DraftStore:
         because the database cannot be reached stay listed for the next call."""
         with self._discard_lock:
             pending, self._discarded = sorted(set(self._discarded)), []
-        for start in range(0, len(pending), DELETE_CHUNK):
-            chunk = pending[start : start + DELETE_CHUNK]
+        left: list[str] = []
+        try:
+            self.delete(pending, unfinished=left)
+        finally:
+            if left:
+                with self._discard_lock:
+                    self._discarded.extend(left)
+        return len(pending)
+
+    def delete(self, token_hashes: Sequence[str], unfinished: list[str] | None = None) -> int:
+        """Delete these drafts, DELETE_CHUNK per statement; how many rows were deleted. When the
+        database cannot be reached, those not deleted are added to `unfinished` (if given)
+        before StoreUnavailable is raised."""
+        deleted = 0
+        for start in range(0, len(token_hashes), DELETE_CHUNK):
             if start:
                 time.sleep(DELETE_PAUSE)
             try:
-                self._delete(chunk)
+                deleted += self._delete(token_hashes[start : start + DELETE_CHUNK])
             except StoreUnavailable:
-                with self._discard_lock:
-                    self._discarded.extend(pending[start:])
+                if unfinished is not None:
+                    unfinished.extend(token_hashes[start:])
                 raise
-        return len(pending)
+        return deleted
 
-    def _delete(self, token_hashes: Sequence[str]) -> None:
+    def _delete(self, token_hashes: Sequence[str]) -> int:
         marks = ", ".join([self._placeholder] * len(token_hashes))
         sql = f"DELETE FROM drafts WHERE token_hash IN ({marks})"  # noqa: S608 - no input
+
+        def statement(cursor: Any) -> int:
+            cursor.execute(sql, tuple(token_hashes))
+            return int(cursor.rowcount)
+
         turn = (writer_turn(self._sqlite_file).held() if self._sqlite_file is not None
                 else contextlib.nullcontext())
         with turn:  # on SQLite, the response commits wait their turn rather than SQLite's sleeps
-            self._run(sql, tuple(token_hashes))
+            return int(self._with_cursor(statement))
 
     def dispose(self) -> None:
         if self._engine is not None and self._engine is not self._main:

@@ -298,8 +298,7 @@ class Repository:
                     .exists()
                 )
             ).scalars().all()
-        self.drafts.discard_later(submitted)
-        count = self.drafts.delete_discarded()
+        count = self.drafts.delete(sorted(submitted))
         with self.engine.begin() as conn:
             expired = int(
                 conn.execute(delete(drafts).where(drafts.c.expires_day < today)).rowcount or 0
