@@ -63,6 +63,10 @@ SETTLE_FRAMES = 4096
 """Write-ahead-log frames (pages) beyond which checkpoint() finishes its copy with writers held
 off, so that the next write starts the log over (16 MB of 4 KB pages); below it a PASSIVE
 checkpoint alone."""
+CATCH_UP_PASSES = 3
+SETTLE_REMAINDER = 256
+"""Before settling, more PASSIVE passes (at most CATCH_UP_PASSES) while more than this many
+frames are left to copy: the settle holds the writers off for as long as its copy takes."""
 CHECKPOINT_WAIT_MS = 20
 """How long checkpoint() waits for SQLite's write lock to finish a copy (a draft save holds it
 for microseconds); still busy after that, the next round tries again."""
@@ -307,8 +311,16 @@ class DraftStore:
         with self._checkpoint_lock:
             try:
                 connection = self._checkpoint_connection()
-                _, frames, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if frames > SETTLE_FRAMES:
+                    # Catch up without holding anyone off first: each pass copies what came in
+                    # during the one before, so the settle has only a little left to copy.
+                    for _ in range(CATCH_UP_PASSES):
+                        if frames - copied <= SETTLE_REMAINDER:
+                            break
+                        _, frames, copied = connection.execute(
+                            "PRAGMA wal_checkpoint(PASSIVE)"
+                        ).fetchone()
                     self._settle(connection)
             except sqlite3.Error as exc:
                 raise _unavailable(exc) from exc
