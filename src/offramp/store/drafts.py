@@ -304,7 +304,7 @@ class DraftStore:
 
         An earlier version used SQLite's RESTART checkpoint for that. It holds the write lock
         while it waits for readers, sleeping 1, 2, 5... ms in SQLite's busy handler: 26-39 ms
-        under 2,000 final submits a second (measured), and 80% of the slowest 1% of final submits
+        under 2,000 final submits a second (measured), and 72-81% of the slowest 1% of final submits
         overlapped one. Holding writers off only while copying what is left takes a few ms."""
         if not self.reads_never_wait:
             return
