@@ -21,7 +21,6 @@ still a DBAPIError (the repository turns it into StoreUnavailable) and nothing h
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection, Engine
 
 from offramp.store.db import sqlite_file
-from offramp.store.writer_turn import writer_turn
+from offramp.store.writer_turn import turn_of
 
 if TYPE_CHECKING:
     from offramp.store.repository import NewResponse
@@ -79,8 +78,9 @@ def _sqlite_insert(rows: int) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _sqlite_delete(rows: int) -> str:
-    marks = ", ".join(["?"] * rows)
+def delete_drafts_sql(rows: int, placeholder: str = "?") -> str:
+    """DELETE of `rows` drafts by token hash (`?` for SQLite, `%s` for psycopg)."""
+    marks = ", ".join([placeholder] * rows)
     return f"DELETE FROM drafts WHERE token_hash IN ({marks})"  # noqa: S608 - no input
 
 
@@ -101,8 +101,7 @@ def store_batch(engine: Engine, items: Sequence[NewResponse], *,
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             return insert_responses(conn, items)
     database = sqlite_file(engine.url)
-    turn = writer_turn(database).held() if database is not None else contextlib.nullcontext()
-    with turn, engine.begin() as conn:
+    with turn_of(database), engine.begin() as conn:
         return insert_responses(conn, items, delete_drafts=delete_drafts)
 
 
@@ -140,5 +139,5 @@ def insert_responses(conn: Connection, items: Sequence[NewResponse], *,
         inserted.update(str(row[0]) for row in result)
     for start in range(0, len(tokens) if delete_drafts else 0, SQLITE_MAX_ROWS):
         chunk_tokens = tokens[start : start + SQLITE_MAX_ROWS]
-        conn.exec_driver_sql(_sqlite_delete(len(chunk_tokens)), tuple(chunk_tokens))
+        conn.exec_driver_sql(delete_drafts_sql(len(chunk_tokens)), tuple(chunk_tokens))
     return inserted

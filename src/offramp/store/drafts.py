@@ -20,7 +20,6 @@ That trade is what lets a page be answered without waiting for an fsync (about 3
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
 import sqlite3
@@ -36,9 +35,10 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from offramp.errors import StoreUnavailable
+from offramp.store.bulk import delete_drafts_sql
 from offramp.store.db import WAL_SIZE_LIMIT, sqlite_file
 from offramp.store.group_commit import AsyncGroupCommitter, GroupCommitter
-from offramp.store.writer_turn import writer_turn
+from offramp.store.writer_turn import turn_of
 
 DraftRow = tuple[str, str, dt.date, bytes]
 """(token_hash, instrument_id, expires_day, sealed)"""
@@ -332,12 +332,8 @@ class DraftStore:
         never wait. Whether the log is then started over is up to the next writer: SQLite does
         it when no reader still uses the old log (one that began before the copy ended)."""
         if self._gate is None:
-            self._gate = sqlite3.connect(
-                str(self._sqlite_file), isolation_level=None, check_same_thread=False
-            )
-            self._gate.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-        assert self._sqlite_file is not None
-        with writer_turn(self._sqlite_file).held():
+            self._gate = self._waiting_connection()
+        with turn_of(self._sqlite_file):
             try:
                 self._gate.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
@@ -351,11 +347,17 @@ class DraftStore:
 
     def _checkpoint_connection(self) -> sqlite3.Connection:
         if self._checkpointer is None:
-            self._checkpointer = sqlite3.connect(
-                str(self._sqlite_file), isolation_level=None, check_same_thread=False
-            )
-            self._checkpointer.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            self._checkpointer = self._waiting_connection()
         return self._checkpointer
+
+    def _waiting_connection(self) -> sqlite3.Connection:
+        """A connection of the checkpoint's own, outside the pool, that waits for SQLite's lock
+        at most CHECKPOINT_WAIT_MS."""
+        connection = sqlite3.connect(
+            str(self._sqlite_file), isolation_level=None, check_same_thread=False
+        )
+        connection.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        return connection
 
     def discard_later(self, token_hashes: Iterable[str]) -> None:
         """Delete these drafts at the next delete_discarded(): their responses are committed.
@@ -403,16 +405,14 @@ class DraftStore:
         return deleted
 
     def _delete(self, token_hashes: Sequence[str]) -> int:
-        marks = ", ".join([self._placeholder] * len(token_hashes))
-        sql = f"DELETE FROM drafts WHERE token_hash IN ({marks})"  # noqa: S608 - no input
+        sql = delete_drafts_sql(len(token_hashes), self._placeholder)
 
         def statement(cursor: Any) -> int:
             cursor.execute(sql, tuple(token_hashes))
             return int(cursor.rowcount)
 
-        turn = (writer_turn(self._sqlite_file).held() if self._sqlite_file is not None
-                else contextlib.nullcontext())
-        with turn:  # on SQLite, the response commits wait their turn rather than SQLite's sleeps
+        # On SQLite, the response commits wait their turn rather than SQLite's sleeps.
+        with turn_of(self._sqlite_file):
             return int(self._with_cursor(statement))
 
     def dispose(self) -> None:

@@ -68,3 +68,9 @@ def writer_turn(database: Path) -> WriterTurn:
     while in use, a second one for the same file still excludes it: flock locks conflict between
     two open files of one process too; the per-object thread lock only saves the system call."""
     return WriterTurn(database.resolve())
+
+
+def turn_of(database: Path | None) -> contextlib.AbstractContextManager[None]:
+    """Hold this process's turn to write a SQLite file; nothing to wait for on another database
+    (PostgreSQL, an in-memory SQLite), where `database` is None."""
+    return writer_turn(database).held() if database is not None else contextlib.nullcontext()
